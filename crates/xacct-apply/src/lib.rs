@@ -1,0 +1,1 @@
+//! xacct-apply (work in progress).

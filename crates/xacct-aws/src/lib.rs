@@ -1,0 +1,1 @@
+//! xacct-aws (work in progress).

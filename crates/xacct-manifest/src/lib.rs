@@ -1,0 +1,1 @@
+//! xacct-manifest (work in progress).

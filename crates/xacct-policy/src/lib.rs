@@ -1,0 +1,1 @@
+//! xacct-policy (work in progress).

@@ -1,0 +1,1 @@
+//! xacct-render (work in progress).

@@ -1,0 +1,1 @@
+//! xacct-spec (work in progress).

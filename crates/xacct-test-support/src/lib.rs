@@ -1,0 +1,1 @@
+//! xacct-test-support (work in progress).
