@@ -1,69 +1,93 @@
-//! xacct-state: the state model and its versioned file format, the [`Backend`] trait, the local
-//! file backend and the conformance suite every backend passes. (Interface sketch; being filled in.)
-
-use std::collections::BTreeMap;
+//! xacct-state: what xacct last applied, and where that record lives.
+//!
+//! This crate owns
+//! - the state model ([`State`], [`ResourceState`]) and its versioned JSON file format
+//!   ([`decode`], [`encode`]; one reader per `format_version`, upgrades between them);
+//! - the [`Backend`] trait (load, persist, lock, unlock, force-unlock) and [`LockInfo`];
+//! - [`LocalBackend`], the default backend (a file with a lock file beside it);
+//! - the [`conformance`] suite every backend must pass (the S3 backend in `xacct-aws` runs it too);
+//! - the pure state operations behind `xacct state list | show | rm | pull | push`.
+//!
+//! It must not: print (errors are [`StateError`] values; the CLI reports them), parse arguments,
+//! talk to AWS, or know what the planner stores in a resource's `attributes`. State never holds
+//! credentials: it records only what the planner puts in `attributes` (the documents and manifest
+//! edits xacct applied), and [`check_persist`] refuses attribute keys that look like secrets
+//! (`SecretAccessKey`, `SessionToken`, `password`, …).
+//!
+//! Safety rules every backend keeps: a write whose serial is not newer than the stored one, or
+//! whose lineage differs, is refused; a state written by a newer xacct (higher `format_version`) is
+//! refused and never overwritten; a corrupt state is reported (file, line, column) and left as is.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use xacct_state::{commit, lock_with_timeout, Backend, LocalBackend, LockInfo, ResourceState, State};
+//!
+//! # async fn demo() -> Result<(), xacct_state::StateError> {
+//! let backend = LocalBackend::beside("xacct.yaml".as_ref()); // state/default.json
+//! let info = LockInfo::new("apply", "0.1.0");
+//! lock_with_timeout(&backend, &info, Duration::from_secs(30)).await?;
+//! let mut state = backend.load().await?.unwrap_or_else(|| State::new("0.1.0"));
+//! state.insert("trust.dev", ResourceState { kind: "trust".into(), attributes: serde_json::json!({"sid": "XacctDev"}) });
+//! commit(&backend, &mut state, "0.1.0").await?; // serial + 1, atomic write
+//! backend.unlock(&info.id).await?;
+//! # Ok(()) }
+//! ```
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
+
+pub mod conformance;
+mod error;
+mod format;
+mod local;
+mod lock;
+mod model;
+
+pub use error::StateError;
+pub use format::{decode, decode_from, encode};
+pub use local::LocalBackend;
+pub use lock::{lock_with_timeout, LockInfo};
+pub use model::{
+    check_no_credentials, check_persist, check_push, commit, prepare_push, ResourceState, State,
+};
 
 /// The state format this build writes.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// What xacct last applied.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct State {
-    pub format_version: u32,
-    /// The xacct version that last wrote this state.
-    pub xacct_version: String,
-    /// Set once when the state is created; never changes.
-    pub lineage: String,
-    /// Bumped on every write.
-    pub serial: u64,
-    /// One entry per owned resource, keyed by address (`trust.dev`, `assume_policy.management`, …).
-    pub resources: BTreeMap<String, ResourceState>,
-}
-
-/// One owned resource as last applied.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ResourceState {
-    /// `trust`, `assume_policy` or `manifest`.
-    pub kind: String,
-    /// Kind-specific record of what was applied (a statement, a policy document, a manifest edit).
-    pub attributes: serde_json::Value,
-}
-
-/// Who holds a lock, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LockInfo {
-    #[serde(rename = "ID")]
-    pub id: String,
-    pub operation: String,
-    pub who: String,
-    pub host: String,
-    pub pid: u32,
-    pub version: String,
-    pub created: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StateError {
-    #[error("state is locked by {} ({}, pid {} on {}, since {}); lock ID `{}`", .0.who, .0.operation, .0.pid, .0.host, .0.created, .0.id)]
-    Locked(LockInfo),
-    #[error("{0}")]
-    Other(String),
-}
-
-/// Where state lives. Every implementation passes the conformance suite.
+/// Where state lives. Every implementation passes the [`conformance`] suite.
 #[async_trait]
 pub trait Backend: Send + Sync {
     /// A short description for messages (`local file state/default.json`, `s3://bucket/key`).
     fn describe(&self) -> String;
+
     /// Read the current state; `None` when none was ever written.
     async fn load(&self) -> Result<Option<State>, StateError>;
-    /// Write `state`; refuses a different lineage or a serial not newer than the stored one.
+
+    /// Write `state`; refuses a different lineage or a serial not newer than the stored one
+    /// (see [`check_persist`]), and never overwrites a state of a newer format.
     async fn persist(&self, state: &State) -> Result<(), StateError>;
+
     /// Take the lock, or fail at once with [`StateError::Locked`] naming the holder.
     async fn lock(&self, info: &LockInfo) -> Result<(), StateError>;
-    /// Release the lock if `id` holds it.
+
+    /// Release the lock if `id` holds it; [`StateError::LockIdMismatch`] when another ID does,
+    /// [`StateError::NotLocked`] when nobody does.
     async fn unlock(&self, id: &str) -> Result<(), StateError>;
+
+    /// `xacct force-unlock ID`: release a lock left behind (for instance by a killed process),
+    /// only when `id` is the ID that holds it; the same errors as [`Backend::unlock`] otherwise.
+    async fn force_unlock(&self, id: &str) -> Result<(), StateError> {
+        self.unlock(id).await
+    }
+
+    /// Who holds the lock now, if anyone.
+    async fn lock_info(&self) -> Result<Option<LockInfo>, StateError> {
+        Ok(None)
+    }
+
+    /// Write `state` without the lineage and serial checks (`xacct state push -force`). A state of
+    /// a newer format is still never overwritten. Backends that do not override this keep the
+    /// checks of [`Backend::persist`].
+    async fn replace(&self, state: &State) -> Result<(), StateError> {
+        self.persist(state).await
+    }
 }
