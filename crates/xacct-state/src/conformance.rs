@@ -21,9 +21,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::{
-    lock_with_timeout, Backend, LockInfo, ResourceState, State, StateError, FORMAT_VERSION,
-};
+use crate::{lock_with_timeout, Backend, LockInfo, ResourceState, State, StateError, FORMAT_VERSION};
 
 /// One check that did not hold.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,12 +61,7 @@ pub async fn run_all<B: Backend>(make: impl Fn() -> B) {
     let failures = check_all(make).await;
     if !failures.is_empty() {
         let list: Vec<String> = failures.iter().map(|f| format!("  - {f}")).collect();
-        panic!(
-            "{} of {} backend conformance checks failed:\n{}",
-            failures.len(),
-            CHECKS.len(),
-            list.join("\n")
-        );
+        panic!("{} of {} backend conformance checks failed:\n{}", failures.len(), CHECKS.len(), list.join("\n"));
     }
 }
 
@@ -78,10 +71,7 @@ pub async fn check_all<B: Backend>(make: impl Fn() -> B) -> Vec<Failure> {
     for &check in CHECKS {
         let backend = make();
         if let Err(message) = run_one(check, &backend).await {
-            failures.push(Failure {
-                check,
-                message: format!("[{}] {message}", backend.describe()),
-            });
+            failures.push(Failure { check, message: format!("[{}] {message}", backend.describe()) });
         }
     }
     failures
@@ -149,30 +139,20 @@ pub fn sample_state(serial: u64) -> State {
     );
     s.insert(
         "manifest.dev[\"clusters/dev-1.yaml\"]",
-        ResourceState {
-            kind: "manifest".into(),
-            attributes: json!({ "edits": [1, 2.5, null, true] }),
-        },
+        ResourceState { kind: "manifest".into(), attributes: json!({ "edits": [1, 2.5, null, true] }) },
     );
     s
 }
 
 async fn expect_stored<B: Backend + ?Sized>(b: &B, want: &State, when: &str) -> CheckResult {
     let got = ok("load", b.load().await)?;
-    ensure!(
-        got.as_ref() == Some(want),
-        "{when}: stored state changed: expected {want:?}, loaded {got:?}"
-    );
+    ensure!(got.as_ref() == Some(want), "{when}: stored state changed: expected {want:?}, loaded {got:?}");
     Ok(())
 }
 
 pub async fn empty_load_is_none<B: Backend + ?Sized>(b: &B) -> CheckResult {
     let r = b.load().await;
-    ensure!(
-        matches!(r, Ok(None)),
-        "load of empty storage: expected Ok(None), got {}",
-        show(&r)
-    );
+    ensure!(matches!(r, Ok(None)), "load of empty storage: expected Ok(None), got {}", show(&r));
     Ok(())
 }
 
@@ -181,10 +161,7 @@ pub async fn persist_then_load_round_trips<B: Backend + ?Sized>(b: &B) -> CheckR
     ok("persist", b.persist(&s).await)?;
     let got = ok("load", b.load().await)?;
     ensure!(got.as_ref() == Some(&s), "expected {s:?}, loaded {got:?}");
-    ensure!(
-        got.map(|g| g.format_version) == Some(FORMAT_VERSION),
-        "format_version not current"
-    );
+    ensure!(got.map(|g| g.format_version) == Some(FORMAT_VERSION), "format_version not current");
     // And once more from empty resources to non-empty and back.
     let mut empty = s.clone();
     empty.serial = 2;
@@ -225,10 +202,7 @@ pub async fn different_lineage_is_refused<B: Backend + ?Sized>(b: &B) -> CheckRe
     let s = sample_state(1);
     ok("persist", b.persist(&s).await)?;
     let mut other = sample_state(9);
-    ensure!(
-        other.lineage != s.lineage,
-        "State::new produced the same lineage twice"
-    );
+    ensure!(other.lineage != s.lineage, "State::new produced the same lineage twice");
     other.resources.clear();
     let r = b.persist(&other).await;
     ensure!(
@@ -271,11 +245,7 @@ pub async fn unlock_with_wrong_id_is_refused<B: Backend + ?Sized>(b: &B) -> Chec
         show(&r)
     );
     let r = b.lock(&LockInfo::new("plan", "0.0.0-conformance")).await;
-    ensure!(
-        matches!(r, Err(StateError::Locked(_))),
-        "lock must still be held after a refused unlock: {}",
-        show(&r)
-    );
+    ensure!(matches!(r, Err(StateError::Locked(_))), "lock must still be held after a refused unlock: {}", show(&r));
     ok("unlock", b.unlock(&a.id).await)
 }
 
@@ -306,10 +276,7 @@ pub async fn unlock_when_not_locked_is_refused<B: Backend + ?Sized>(b: &B) -> Ch
 
 pub async fn force_unlock_needs_the_holding_id<B: Backend + ?Sized>(b: &B) -> CheckResult {
     // A lock whose holder is gone (as after kill -9): only its ID releases it.
-    let stale = LockInfo {
-        pid: 999_999,
-        ..LockInfo::new("apply", "0.0.0-conformance")
-    };
+    let stale = LockInfo { pid: 999_999, ..LockInfo::new("apply", "0.0.0-conformance") };
     ok("lock", b.lock(&stale).await)?;
     let r = b.force_unlock("wrong-id").await;
     ensure!(
@@ -319,15 +286,8 @@ pub async fn force_unlock_needs_the_holding_id<B: Backend + ?Sized>(b: &B) -> Ch
     );
     let next = LockInfo::new("plan", "0.0.0-conformance");
     let r = b.lock(&next).await;
-    ensure!(
-        matches!(r, Err(StateError::Locked(_))),
-        "lock must survive a refused force-unlock: {}",
-        show(&r)
-    );
-    ok(
-        "force-unlock with the holding ID",
-        b.force_unlock(&stale.id).await,
-    )?;
+    ensure!(matches!(r, Err(StateError::Locked(_))), "lock must survive a refused force-unlock: {}", show(&r));
+    ok("force-unlock with the holding ID", b.force_unlock(&stale.id).await)?;
     ok("lock after force-unlock", b.lock(&next).await)?;
     ok("unlock", b.unlock(&next.id).await)
 }
@@ -353,10 +313,7 @@ pub async fn lock_with_timeout_names_holder<B: Backend + ?Sized>(b: &B) -> Check
         show(&r)
     );
     ok("unlock", b.unlock(&a.id).await)?;
-    ok(
-        "lock_with_timeout on a free lock",
-        lock_with_timeout(b, &c, Duration::from_millis(300)).await,
-    )?;
+    ok("lock_with_timeout on a free lock", lock_with_timeout(b, &c, Duration::from_millis(300)).await)?;
     ok("unlock", b.unlock(&c.id).await)
 }
 
@@ -364,9 +321,6 @@ pub async fn replace_ignores_lineage_and_serial<B: Backend + ?Sized>(b: &B) -> C
     let s = sample_state(5);
     ok("persist", b.persist(&s).await)?;
     let other = sample_state(1);
-    ok(
-        "replace with another lineage and a lower serial",
-        b.replace(&other).await,
-    )?;
+    ok("replace with another lineage and a lower serial", b.replace(&other).await)?;
     expect_stored(b, &other, "after replace").await
 }

@@ -52,12 +52,7 @@ pub enum StateError {
         "`{origin}` is not a valid xacct state at line {line}, column {column}: {reason}; \
          the file was left untouched"
     )]
-    Corrupt {
-        origin: String,
-        line: usize,
-        column: usize,
-        reason: String,
-    },
+    Corrupt { origin: String, line: usize, column: usize, reason: String },
 
     /// Parsed, but a value breaks a rule of the format (empty lineage, bad address, …).
     #[error("`{origin}` is not a valid xacct state: {reason}; the file was left untouched")]
@@ -69,12 +64,7 @@ pub enum StateError {
          at most; upgrade xacct (the state was not modified)",
         .written_by.as_ref().map(|v| format!(" (written by xacct `{v}`)")).unwrap_or_default()
     )]
-    NewerFormat {
-        origin: String,
-        found: u64,
-        supported: u32,
-        written_by: Option<String>,
-    },
+    NewerFormat { origin: String, found: u64, supported: u32, written_by: Option<String> },
 
     /// A `format_version` that never existed (0, negative, missing, not a number).
     #[error("`{origin}` has unsupported state format_version `{found}`")]
@@ -103,10 +93,7 @@ pub enum StateError {
 
     /// `show`/`rm` of an address not in state.
     #[error("no resource `{address}` in state{}", .suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
-    NoSuchAddress {
-        address: String,
-        suggestion: Option<String>,
-    },
+    NoSuchAddress { address: String, suggestion: Option<String> },
 
     /// A file-system operation failed.
     #[error("could not {action} `{}`", .path.display())]
@@ -132,16 +119,8 @@ pub enum StateError {
 }
 
 impl StateError {
-    pub(crate) fn io(
-        action: &'static str,
-        path: impl Into<PathBuf>,
-        source: std::io::Error,
-    ) -> Self {
-        StateError::Io {
-            action,
-            path: path.into(),
-            source,
-        }
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        StateError::Io { action, path: path.into(), source }
     }
 
     /// True for the errors that mean "someone else holds the lock" (worth waiting for).

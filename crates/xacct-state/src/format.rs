@@ -27,34 +27,22 @@ pub fn decode_from(origin: &str, bytes: &[u8]) -> Result<State, StateError> {
     let Value::Object(top) = &probe else {
         return Err(StateError::Invalid {
             origin: origin.to_string(),
-            reason: format!(
-                "expected a JSON object at the top level, found {}",
-                kind_of(&probe)
-            ),
+            reason: format!("expected a JSON object at the top level, found {}", kind_of(&probe)),
         });
     };
     let version = match top.get("format_version") {
         None => {
             return Err(StateError::Invalid {
                 origin: origin.to_string(),
-                reason: "missing `format_version`; this does not look like an xacct state file"
-                    .into(),
+                reason: "missing `format_version`; this does not look like an xacct state file".into(),
             })
         }
         Some(Value::Number(n)) => match n.as_u64() {
             Some(v) if v > 0 => v,
-            _ => {
-                return Err(StateError::UnsupportedFormat {
-                    origin: origin.to_string(),
-                    found: n.to_string(),
-                })
-            }
+            _ => return Err(StateError::UnsupportedFormat { origin: origin.to_string(), found: n.to_string() }),
         },
         Some(other) => {
-            return Err(StateError::UnsupportedFormat {
-                origin: origin.to_string(),
-                found: other.to_string(),
-            })
+            return Err(StateError::UnsupportedFormat { origin: origin.to_string(), found: other.to_string() })
         }
     };
     if version > u64::from(FORMAT_VERSION) {
@@ -62,22 +50,14 @@ pub fn decode_from(origin: &str, bytes: &[u8]) -> Result<State, StateError> {
             origin: origin.to_string(),
             found: version,
             supported: FORMAT_VERSION,
-            written_by: top
-                .get("xacct_version")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            written_by: top.get("xacct_version").and_then(Value::as_str).map(str::to_string),
         });
     }
     let state = match version {
         1 => v1::read(origin, bytes)?,
         // Future: `2 => v2::read(origin, bytes)?` and the v1 arm becomes
         // `1 => upgrade_v1(v1::read(origin, bytes)?)`.
-        other => {
-            return Err(StateError::UnsupportedFormat {
-                origin: origin.to_string(),
-                found: other.to_string(),
-            })
-        }
+        other => return Err(StateError::UnsupportedFormat { origin: origin.to_string(), found: other.to_string() }),
     };
     validate(origin, &state)?;
     Ok(state)
@@ -98,18 +78,13 @@ pub fn encode(state: &State) -> Vec<u8> {
 
 /// Rules every decoded state obeys, whatever its version.
 fn validate(origin: &str, state: &State) -> Result<(), StateError> {
-    let invalid = |reason: String| StateError::Invalid {
-        origin: origin.to_string(),
-        reason,
-    };
+    let invalid = |reason: String| StateError::Invalid { origin: origin.to_string(), reason };
     if state.lineage.trim().is_empty() {
         return Err(invalid("`lineage` is empty".into()));
     }
     for (address, resource) in &state.resources {
         if address.trim().is_empty() || address.trim() != address {
-            return Err(invalid(format!(
-                "resource address `{address}` is empty or has surrounding spaces"
-            )));
+            return Err(invalid(format!("resource address `{address}` is empty or has surrounding spaces")));
         }
         if resource.kind.trim().is_empty() {
             return Err(invalid(format!("resource `{address}` has an empty `kind`")));
@@ -142,12 +117,7 @@ fn corrupt(origin: &str, e: &serde_json::Error) -> StateError {
         Some(i) => full[..i].to_string(),
         None => full,
     };
-    StateError::Corrupt {
-        origin: origin.to_string(),
-        line: e.line(),
-        column: e.column(),
-        reason,
-    }
+    StateError::Corrupt { origin: origin.to_string(), line: e.line(), column: e.column(), reason }
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -199,15 +169,7 @@ mod v1 {
             resources: v1
                 .resources
                 .into_iter()
-                .map(|(address, r)| {
-                    (
-                        address,
-                        ResourceState {
-                            kind: r.kind,
-                            attributes: r.attributes,
-                        },
-                    )
-                })
+                .map(|(address, r)| (address, ResourceState { kind: r.kind, attributes: r.attributes }))
                 .collect(),
         })
     }

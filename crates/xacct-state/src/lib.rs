@@ -33,6 +33,11 @@
 //! # Ok(()) }
 //! ```
 
+// `StateError::Locked(LockInfo)` carries the holder's details by value (the shape every backend
+// and caller matches on), which makes the error larger than clippy's default threshold; state
+// operations are rare and I/O-bound, so the size costs nothing measurable.
+#![allow(clippy::result_large_err)]
+
 use async_trait::async_trait;
 
 pub mod conformance;
@@ -46,9 +51,7 @@ pub use error::StateError;
 pub use format::{decode, decode_from, encode};
 pub use local::LocalBackend;
 pub use lock::{lock_with_timeout, LockInfo};
-pub use model::{
-    check_no_credentials, check_persist, check_push, commit, prepare_push, ResourceState, State,
-};
+pub use model::{check_no_credentials, check_persist, check_push, commit, prepare_push, ResourceState, State};
 
 /// The state format this build writes.
 pub const FORMAT_VERSION: u32 = 1;

@@ -82,27 +82,15 @@ impl LocalBackend {
     /// Replace the state file with `bytes`, keeping the old one as the backup.
     fn write_atomic(&self, bytes: &[u8]) -> Result<(), StateError> {
         let dir = self.ensure_dir()?;
-        let name = self
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = dir.join(format!(
-            ".{name}.{}.{:08x}.tmp",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
+        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.{}.{:08x}.tmp", std::process::id(), rand::random::<u32>()));
         let result = (|| {
-            let mut f = create_private(&tmp)
-                .map_err(|e| StateError::io("create temporary state file", &tmp, e))?;
-            f.write_all(bytes)
-                .map_err(|e| StateError::io("write temporary state file", &tmp, e))?;
-            f.sync_all()
-                .map_err(|e| StateError::io("sync temporary state file", &tmp, e))?;
+            let mut f = create_private(&tmp).map_err(|e| StateError::io("create temporary state file", &tmp, e))?;
+            f.write_all(bytes).map_err(|e| StateError::io("write temporary state file", &tmp, e))?;
+            f.sync_all().map_err(|e| StateError::io("sync temporary state file", &tmp, e))?;
             drop(f);
             self.keep_backup(&dir, &name)?;
-            fs::rename(&tmp, &self.path)
-                .map_err(|e| StateError::io("replace state file", &self.path, e))?;
+            fs::rename(&tmp, &self.path).map_err(|e| StateError::io("replace state file", &self.path, e))?;
             sync_dir(&dir)
         })();
         if result.is_err() {
@@ -121,20 +109,15 @@ impl LocalBackend {
             return Ok(());
         }
         let backup = self.backup_path();
-        let tmp = dir.join(format!(
-            ".{name}.{}.{:08x}.bak",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
+        let tmp = dir.join(format!(".{name}.{}.{:08x}.bak", std::process::id(), rand::random::<u32>()));
         let made = fs::hard_link(&self.path, &tmp).or_else(|_| {
             let bytes = fs::read(&self.path)?;
             let mut f = create_private(&tmp)?;
             f.write_all(&bytes)?;
             f.sync_all()
         });
-        let result = made
-            .and_then(|()| fs::rename(&tmp, &backup))
-            .map_err(|e| StateError::io("write state backup", &backup, e));
+        let result =
+            made.and_then(|()| fs::rename(&tmp, &backup)).map_err(|e| StateError::io("write state backup", &backup, e));
         if result.is_err() {
             let _ = fs::remove_file(&tmp);
         }
@@ -162,18 +145,11 @@ impl LocalBackend {
     fn release(&self, id: &str) -> Result<(), StateError> {
         let path = self.lock_path();
         match self.read_lock()? {
-            None => Err(StateError::NotLocked {
-                given: id.to_string(),
-            }),
-            Some(holder) if holder.id != id => Err(StateError::LockIdMismatch {
-                given: id.to_string(),
-                holder,
-            }),
+            None => Err(StateError::NotLocked { given: id.to_string() }),
+            Some(holder) if holder.id != id => Err(StateError::LockIdMismatch { given: id.to_string(), holder }),
             Some(_) => match fs::remove_file(&path) {
                 Ok(()) => sync_dir(&self.dir()),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StateError::NotLocked {
-                    given: id.to_string(),
-                }),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StateError::NotLocked { given: id.to_string() }),
                 Err(e) => Err(StateError::io("remove lock file", &path, e)),
             },
         }
@@ -268,8 +244,7 @@ fn sync_dir(dir: &Path) -> Result<(), StateError> {
     #[cfg(unix)]
     {
         let d = File::open(dir).map_err(|e| StateError::io("open state directory", dir, e))?;
-        d.sync_all()
-            .map_err(|e| StateError::io("sync state directory", dir, e))?;
+        d.sync_all().map_err(|e| StateError::io("sync state directory", dir, e))?;
     }
     #[cfg(not(unix))]
     let _ = dir;
@@ -289,10 +264,7 @@ fn remove_orphans(dir: &Path, name: &str) {
         let Some(rest) = file.strip_prefix(&prefix) else {
             continue;
         };
-        let Some(rest) = rest
-            .strip_suffix(".tmp")
-            .or_else(|| rest.strip_suffix(".bak"))
-        else {
+        let Some(rest) = rest.strip_suffix(".tmp").or_else(|| rest.strip_suffix(".bak")) else {
             continue;
         };
         let Some(pid) = rest.split('.').next().and_then(|p| p.parse::<u32>().ok()) else {

@@ -57,17 +57,11 @@ impl State {
 
     /// The entry at `address` (`xacct state show ADDR`), or an error suggesting the nearest address.
     pub fn show(&self, address: &str) -> Result<&ResourceState, StateError> {
-        self.resources
-            .get(address)
-            .ok_or_else(|| self.no_such(address))
+        self.resources.get(address).ok_or_else(|| self.no_such(address))
     }
 
     /// Record `resource` at `address`, returning what was there.
-    pub fn insert(
-        &mut self,
-        address: impl Into<String>,
-        resource: ResourceState,
-    ) -> Option<ResourceState> {
+    pub fn insert(&mut self, address: impl Into<String>, resource: ResourceState) -> Option<ResourceState> {
         self.resources.insert(address.into(), resource)
     }
 
@@ -95,10 +89,7 @@ impl State {
             .filter(|(score, _)| *score >= 0.8)
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, k)| k.clone());
-        StateError::NoSuchAddress {
-            address: address.to_string(),
-            suggestion,
-        }
+        StateError::NoSuchAddress { address: address.to_string(), suggestion }
     }
 }
 
@@ -133,21 +124,14 @@ pub fn check_persist(stored: Option<&State>, incoming: &State) -> Result<(), Sta
             });
         }
         if incoming.serial <= stored.serial {
-            return Err(StateError::StaleSerial {
-                stored: stored.serial,
-                incoming: incoming.serial,
-            });
+            return Err(StateError::StaleSerial { stored: stored.serial, incoming: incoming.serial });
         }
     }
     Ok(())
 }
 
 /// `xacct state push FILE`: refuse a different lineage or an older-or-equal serial unless `force`.
-pub fn check_push(
-    current: Option<&State>,
-    incoming: &State,
-    force: bool,
-) -> Result<(), StateError> {
+pub fn check_push(current: Option<&State>, incoming: &State, force: bool) -> Result<(), StateError> {
     check_no_credentials(incoming)?;
     if force {
         return Ok(());
@@ -160,11 +144,7 @@ pub fn check_push(
 /// Without `force` that is `incoming` as is. With `force` the serial is raised above the current
 /// one, so saved plans made against the replaced state are stale; write it with
 /// [`Backend::replace`] when the lineage differs.
-pub fn prepare_push(
-    current: Option<&State>,
-    incoming: &State,
-    force: bool,
-) -> Result<State, StateError> {
+pub fn prepare_push(current: Option<&State>, incoming: &State, force: bool) -> Result<State, StateError> {
     check_push(current, incoming, force)?;
     let mut out = incoming.clone();
     out.format_version = FORMAT_VERSION;
@@ -192,11 +172,8 @@ pub fn check_no_credentials(state: &State) -> Result<(), StateError> {
     fn find(value: &serde_json::Value) -> Option<String> {
         match value {
             serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
-                let norm: String = k
-                    .chars()
-                    .filter(|c| *c != '_' && *c != '-')
-                    .collect::<String>()
-                    .to_ascii_lowercase();
+                let norm: String =
+                    k.chars().filter(|c| *c != '_' && *c != '-').collect::<String>().to_ascii_lowercase();
                 if CREDENTIAL_KEYS.contains(&norm.as_str()) {
                     Some(k.clone())
                 } else {
@@ -209,10 +186,7 @@ pub fn check_no_credentials(state: &State) -> Result<(), StateError> {
     }
     for (address, resource) in &state.resources {
         if let Some(key) = find(&resource.attributes) {
-            return Err(StateError::CredentialInState {
-                address: address.clone(),
-                key,
-            });
+            return Err(StateError::CredentialInState { address: address.clone(), key });
         }
     }
     Ok(())
@@ -224,12 +198,5 @@ pub(crate) fn new_uuid() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::json;
 use xacct_state::conformance::sample_state;
 use xacct_state::{
-    check_push, commit, decode, decode_from, encode, lock_with_timeout, prepare_push, Backend,
-    LocalBackend, LockInfo, ResourceState, State, StateError, FORMAT_VERSION,
+    check_push, commit, decode, decode_from, encode, lock_with_timeout, prepare_push, Backend, LocalBackend, LockInfo,
+    ResourceState, State, StateError, FORMAT_VERSION,
 };
 
 fn backend(dir: &Path) -> LocalBackend {
@@ -26,31 +26,15 @@ async fn write_is_pretty_private_and_keeps_a_backup() {
     assert_eq!(s.serial, 1);
     let first = fs::read(b.path()).unwrap();
     assert!(first.ends_with(b"}\n"), "trailing newline");
-    assert!(
-        first.starts_with(b"{\n  \"format_version\": 1,\n"),
-        "pretty, stable key order"
-    );
+    assert!(first.starts_with(b"{\n  \"format_version\": 1,\n"), "pretty, stable key order");
     assert!(!b.backup_path().exists(), "no backup before a second write");
     #[cfg(unix)]
-    assert_eq!(
-        fs::metadata(b.path()).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_eq!(fs::metadata(b.path()).unwrap().permissions().mode() & 0o777, 0o600);
 
-    s.insert(
-        "trust.dev",
-        ResourceState {
-            kind: "trust".into(),
-            attributes: json!({"a": 1}),
-        },
-    );
+    s.insert("trust.dev", ResourceState { kind: "trust".into(), attributes: json!({"a": 1}) });
     commit(&b, &mut s, "0.1.1").await.unwrap();
     assert_eq!(s.serial, 2);
-    assert_eq!(
-        fs::read(b.backup_path()).unwrap(),
-        first,
-        "backup holds the previous version"
-    );
+    assert_eq!(fs::read(b.backup_path()).unwrap(), first, "backup holds the previous version");
     let loaded = b.load().await.unwrap().unwrap();
     assert_eq!(loaded, s);
     assert_eq!(loaded.xacct_version, "0.1.1");
@@ -71,10 +55,7 @@ async fn commit_restores_serial_when_refused() {
     b.persist(&sample_state(10)).await.unwrap();
     let mut other = State::new("0.1.0");
     let r = commit(&b, &mut other, "0.1.0").await;
-    assert!(
-        matches!(r, Err(StateError::LineageMismatch { .. })),
-        "{r:?}"
-    );
+    assert!(matches!(r, Err(StateError::LineageMismatch { .. })), "{r:?}");
     assert_eq!(other.serial, 0);
 }
 
@@ -88,16 +69,7 @@ async fn stale_serial_is_refused_and_file_untouched() {
     let mut stale = s.clone();
     stale.resources.clear();
     let err = b.persist(&stale).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StateError::StaleSerial {
-                stored: 3,
-                incoming: 3
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, StateError::StaleSerial { stored: 3, incoming: 3 }), "{err:?}");
     assert!(err.to_string().contains("serial 3"), "{err}");
     assert_eq!(fs::read(b.path()).unwrap(), before);
 }
@@ -112,22 +84,14 @@ async fn corrupt_state_gives_position_and_is_left_untouched() {
 
     let err = b.load().await.unwrap_err();
     match &err {
-        StateError::Corrupt {
-            origin,
-            line,
-            column,
-            ..
-        } => {
+        StateError::Corrupt { origin, line, column, .. } => {
             assert_eq!(origin, &b.path().display().to_string());
             assert_eq!((*line, *column), (3, 15));
         }
         other => panic!("expected Corrupt, got {other:?}"),
     }
     let msg = err.to_string();
-    assert!(
-        msg.contains("default.json") && msg.contains("line 3, column 15"),
-        "{msg}"
-    );
+    assert!(msg.contains("default.json") && msg.contains("line 3, column 15"), "{msg}");
     assert!(msg.contains("left untouched"), "{msg}");
 
     // Neither persist nor a truncated file nor a type error overwrite it.
@@ -156,12 +120,7 @@ fn decode_errors_are_precise() {
     )
     .unwrap_err();
     match &e {
-        StateError::Corrupt {
-            origin,
-            line: 4,
-            reason,
-            ..
-        } => {
+        StateError::Corrupt { origin, line: 4, reason, .. } => {
             assert_eq!(origin, "x.json");
             assert!(reason.contains("invalid type"), "{reason}");
         }
@@ -171,9 +130,7 @@ fn decode_errors_are_precise() {
     let e = decode(b"{\"format_version\":1,\"xacct_version\":\"0\",\"lineage\":\"l\",\"serial\":1,\"extra\":1}")
         .unwrap_err();
     assert!(e.to_string().contains("unknown field `extra`"), "{e}");
-    let e =
-        decode(b"{\"format_version\":1,\"xacct_version\":\"0\",\"lineage\":\" \",\"serial\":1}")
-            .unwrap_err();
+    let e = decode(b"{\"format_version\":1,\"xacct_version\":\"0\",\"lineage\":\" \",\"serial\":1}").unwrap_err();
     assert!(matches!(e, StateError::Invalid { .. }), "{e:?}");
     let e = decode(
         b"{\"format_version\":1,\"xacct_version\":\"0\",\"lineage\":\"l\",\"serial\":1,\"resources\":{\"a\":{\"kind\":\"\"}}}",
@@ -198,14 +155,8 @@ async fn newer_format_is_refused_and_never_overwritten() {
         "{err:?}"
     );
     let msg = err.to_string();
-    assert!(
-        msg.contains("upgrade xacct") && msg.contains("`9.0.0`"),
-        "{msg}"
-    );
-    for r in [
-        b.persist(&sample_state(5)).await,
-        b.replace(&sample_state(5)).await,
-    ] {
+    assert!(msg.contains("upgrade xacct") && msg.contains("`9.0.0`"), "{msg}");
+    for r in [b.persist(&sample_state(5)).await, b.replace(&sample_state(5)).await] {
         assert!(matches!(r, Err(StateError::NewerFormat { .. })), "{r:?}");
     }
     assert_eq!(fs::read_to_string(b.path()).unwrap(), future);
@@ -230,10 +181,7 @@ async fn credentials_are_never_stored() {
     let mut s = sample_state(1);
     s.insert(
         "trust.leaky",
-        ResourceState {
-            kind: "trust".into(),
-            attributes: json!({"creds": [{"Secret_Access-Key": "x"}]}),
-        },
+        ResourceState { kind: "trust".into(), attributes: json!({"creds": [{"Secret_Access-Key": "x"}]}) },
     );
     let err = b.persist(&s).await.unwrap_err();
     assert!(
@@ -241,10 +189,7 @@ async fn credentials_are_never_stored() {
         "{err:?}"
     );
     assert!(!b.path().exists());
-    assert!(matches!(
-        check_push(None, &s, true),
-        Err(StateError::CredentialInState { .. })
-    ));
+    assert!(matches!(check_push(None, &s, true), Err(StateError::CredentialInState { .. })));
 }
 
 #[tokio::test]
@@ -256,38 +201,19 @@ async fn lock_file_holds_lock_info_and_message_says_how_to_release() {
     let on_disk: LockInfo = serde_json::from_slice(&fs::read(b.lock_path()).unwrap()).unwrap();
     assert_eq!(on_disk, info);
     let raw: serde_json::Value = serde_json::from_slice(&fs::read(b.lock_path()).unwrap()).unwrap();
-    for key in [
-        "ID",
-        "operation",
-        "who",
-        "host",
-        "pid",
-        "version",
-        "created",
-    ] {
+    for key in ["ID", "operation", "who", "host", "pid", "version", "created"] {
         assert!(raw.get(key).is_some(), "lock file lacks `{key}`: {raw}");
     }
     #[cfg(unix)]
-    assert_eq!(
-        fs::metadata(b.lock_path()).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_eq!(fs::metadata(b.lock_path()).unwrap().permissions().mode() & 0o777, 0o600);
     assert_eq!(b.lock_info().await.unwrap(), Some(info.clone()));
 
     let err = b.lock(&LockInfo::new("plan", "0.1.0")).await.unwrap_err();
     let msg = err.to_string();
-    assert!(
-        msg.contains(&format!("xacct force-unlock {}", info.id)),
-        "{msg}"
-    );
-    assert!(
-        msg.contains(&info.who) && msg.contains(&info.host) && msg.contains("`apply`"),
-        "{msg}"
-    );
+    assert!(msg.contains(&format!("xacct force-unlock {}", info.id)), "{msg}");
+    assert!(msg.contains(&info.who) && msg.contains(&info.host) && msg.contains("`apply`"), "{msg}");
 
-    let err = lock_with_timeout(&b, &LockInfo::new("plan", "0.1.0"), Duration::ZERO)
-        .await
-        .unwrap_err();
+    let err = lock_with_timeout(&b, &LockInfo::new("plan", "0.1.0"), Duration::ZERO).await.unwrap_err();
     assert!(matches!(err, StateError::Locked(_)), "{err:?}");
     b.unlock(&info.id).await.unwrap();
     assert!(!b.lock_path().exists());
@@ -307,9 +233,7 @@ async fn lock_with_timeout_waits_for_release() {
         b2.unlock(&id).await.unwrap();
     });
     let waiter = LockInfo::new("plan", "0.1.0");
-    lock_with_timeout(b.as_ref(), &waiter, Duration::from_secs(10))
-        .await
-        .unwrap();
+    lock_with_timeout(b.as_ref(), &waiter, Duration::from_secs(10)).await.unwrap();
     release.await.unwrap();
     assert_eq!(b.lock_info().await.unwrap(), Some(waiter));
 }
@@ -330,14 +254,8 @@ async fn an_empty_lock_file_is_reported_not_ignored() {
 fn beside_puts_state_next_to_the_desired_file() {
     let b = LocalBackend::beside(Path::new("/srv/infra/xacct.yaml"));
     assert_eq!(b.path(), Path::new("/srv/infra/state/default.json"));
-    assert_eq!(
-        b.lock_path(),
-        Path::new("/srv/infra/state/default.json.lock")
-    );
-    assert_eq!(
-        b.backup_path(),
-        Path::new("/srv/infra/state/default.json.backup")
-    );
+    assert_eq!(b.lock_path(), Path::new("/srv/infra/state/default.json.lock"));
+    assert_eq!(b.backup_path(), Path::new("/srv/infra/state/default.json.backup"));
     let b = LocalBackend::beside(Path::new("xacct.yaml"));
     assert_eq!(b.path(), Path::new("state/default.json"));
     assert!(b.describe().contains("state/default.json"));
@@ -362,18 +280,12 @@ fn list_show_and_rm() {
     assert_eq!(list, ["manifest.dev[\"clusters/dev-1.yaml\"]", "trust.dev"]);
     assert_eq!(s.show("trust.dev").unwrap().kind, "trust");
     let err = s.show("trust.dve").unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "no resource `trust.dve` in state; did you mean `trust.dev`?"
-    );
+    assert_eq!(err.to_string(), "no resource `trust.dve` in state; did you mean `trust.dev`?");
     let err = s.show("zzz").unwrap_err();
     assert_eq!(err.to_string(), "no resource `zzz` in state");
     let removed = s.remove("trust.dev").unwrap();
     assert_eq!(removed.kind, "trust");
-    assert!(matches!(
-        s.remove("trust.dev"),
-        Err(StateError::NoSuchAddress { .. })
-    ));
+    assert!(matches!(s.remove("trust.dev"), Err(StateError::NoSuchAddress { .. })));
     assert_eq!(s.addresses().count(), 1);
 }
 
@@ -401,17 +313,11 @@ fn push_checks() {
     let same = current.clone();
     assert!(matches!(
         check_push(Some(&current), &same, false),
-        Err(StateError::StaleSerial {
-            stored: 5,
-            incoming: 5
-        })
+        Err(StateError::StaleSerial { stored: 5, incoming: 5 })
     ));
     let mut older = current.clone();
     older.serial = 2;
-    assert!(matches!(
-        check_push(Some(&current), &older, false),
-        Err(StateError::StaleSerial { .. })
-    ));
+    assert!(matches!(check_push(Some(&current), &older, false), Err(StateError::StaleSerial { .. })));
     let other = sample_state(50);
     let err = check_push(Some(&current), &other, false).unwrap_err();
     assert!(matches!(err, StateError::LineageMismatch { .. }), "{err:?}");
@@ -419,14 +325,8 @@ fn push_checks() {
 
     // force: allowed, and the written serial moves past the current one.
     check_push(Some(&current), &older, true).unwrap();
-    assert_eq!(
-        prepare_push(Some(&current), &older, true).unwrap().serial,
-        6
-    );
-    assert_eq!(
-        prepare_push(Some(&current), &other, true).unwrap().serial,
-        50
-    );
+    assert_eq!(prepare_push(Some(&current), &older, true).unwrap().serial, 6);
+    assert_eq!(prepare_push(Some(&current), &other, true).unwrap().serial, 50);
     assert_eq!(prepare_push(Some(&current), &newer, false).unwrap(), newer);
     assert!(prepare_push(Some(&current), &older, false).is_err());
 }

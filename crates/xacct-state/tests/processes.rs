@@ -9,9 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use xacct_state::{
-    commit, decode, Backend, LocalBackend, LockInfo, ResourceState, State, StateError,
-};
+use xacct_state::{commit, decode, Backend, LocalBackend, LockInfo, ResourceState, State, StateError};
 
 const ROLE: &str = "XACCT_STATE_TEST_ROLE";
 const PATH: &str = "XACCT_STATE_TEST_PATH";
@@ -35,10 +33,7 @@ fn spawn(role: &str, path: &Path, go: &Path) -> Child {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap()
+    tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap()
 }
 
 /// Not a test of its own: the body of the child processes.
@@ -101,28 +96,13 @@ fn two_processes_racing_for_the_lock_exactly_one_wins() {
         let mut children: Vec<Child> = (0..2).map(|_| spawn("lock", &path, &go)).collect();
         std::thread::sleep(Duration::from_millis(30));
         fs::write(&go, b"").unwrap();
-        let codes: Vec<i32> = children
-            .iter_mut()
-            .map(|c| c.wait().unwrap().code().unwrap_or(-1))
-            .collect();
-        let winners: Vec<u32> = children
-            .iter()
-            .zip(&codes)
-            .filter(|(_, &code)| code == WON)
-            .map(|(c, _)| c.id())
-            .collect();
+        let codes: Vec<i32> = children.iter_mut().map(|c| c.wait().unwrap().code().unwrap_or(-1)).collect();
+        let winners: Vec<u32> =
+            children.iter().zip(&codes).filter(|(_, &code)| code == WON).map(|(c, _)| c.id()).collect();
         assert_eq!(winners.len(), 1, "round {round}: exit codes {codes:?}");
-        assert_eq!(
-            codes.iter().filter(|&&c| c == LOST).count(),
-            1,
-            "round {round}: exit codes {codes:?}"
-        );
-        let holder: LockInfo =
-            serde_json::from_slice(&fs::read(format!("{}.lock", path.display())).unwrap()).unwrap();
-        assert_eq!(
-            holder.pid, winners[0],
-            "round {round}: lock file names the winner"
-        );
+        assert_eq!(codes.iter().filter(|&&c| c == LOST).count(), 1, "round {round}: exit codes {codes:?}");
+        let holder: LockInfo = serde_json::from_slice(&fs::read(format!("{}.lock", path.display())).unwrap()).unwrap();
+        assert_eq!(holder.pid, winners[0], "round {round}: lock file names the winner");
     }
 }
 
@@ -137,18 +117,11 @@ fn kill_dash_nine_mid_write_leaves_a_readable_state() {
         // Wait for the first write of this round, then let it run a random while.
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let serial = fs::read(&path)
-                .ok()
-                .and_then(|b| decode(&b).ok())
-                .map(|s| s.serial)
-                .unwrap_or(0);
+            let serial = fs::read(&path).ok().and_then(|b| decode(&b).ok()).map(|s| s.serial).unwrap_or(0);
             if serial > last_serial {
                 break;
             }
-            assert!(
-                Instant::now() < deadline,
-                "round {round}: writer made no progress"
-            );
+            assert!(Instant::now() < deadline, "round {round}: writer made no progress");
             if let Ok(Some(status)) = child.try_wait() {
                 panic!("round {round}: writer exited early with {status}");
             }
@@ -159,22 +132,13 @@ fn kill_dash_nine_mid_write_leaves_a_readable_state() {
         child.wait().unwrap();
 
         let bytes = fs::read(&path).unwrap();
-        let state = decode(&bytes)
-            .unwrap_or_else(|e| panic!("round {round}: state unreadable after kill: {e}"));
-        assert!(
-            state.serial > last_serial,
-            "round {round}: serial went from {last_serial} to {}",
-            state.serial
-        );
+        let state = decode(&bytes).unwrap_or_else(|e| panic!("round {round}: state unreadable after kill: {e}"));
+        assert!(state.serial > last_serial, "round {round}: serial went from {last_serial} to {}", state.serial);
         match fs::read(format!("{}.backup", path.display())) {
             Ok(backup) => {
-                let backup = decode(&backup)
-                    .unwrap_or_else(|e| panic!("round {round}: backup unreadable: {e}"));
+                let backup = decode(&backup).unwrap_or_else(|e| panic!("round {round}: backup unreadable: {e}"));
                 // Killed between saving the backup and replacing the state: they are equal.
-                assert!(
-                    backup.serial <= state.serial,
-                    "round {round}: backup is newer"
-                );
+                assert!(backup.serial <= state.serial, "round {round}: backup is newer");
             }
             // Only the very first write has no previous version to keep.
             Err(e) => assert!(state.serial == 1, "round {round}: no backup: {e}"),
@@ -194,9 +158,5 @@ fn kill_dash_nine_mid_write_leaves_a_readable_state() {
         .filter(|n| n != "default.json" && n != "default.json.backup")
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        Vec::<String>::new(),
-        "stray files left after a clean write"
-    );
+    assert_eq!(names, Vec::<String>::new(), "stray files left after a clean write");
 }

@@ -13,11 +13,7 @@ fn fixtures() -> Vec<(String, PathBuf, PathBuf)> {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         if let Some(stem) = name.strip_suffix(".in.json") {
-            out.push((
-                stem.to_string(),
-                path.clone(),
-                dir.join(format!("{stem}.out.json")),
-            ));
+            out.push((stem.to_string(), path.clone(), dir.join(format!("{stem}.out.json"))));
         }
     }
     out.sort();
@@ -27,18 +23,13 @@ fn fixtures() -> Vec<(String, PathBuf, PathBuf)> {
 #[test]
 fn roundtrip_fixtures() {
     let cases = fixtures();
-    assert!(
-        cases.len() >= 4,
-        "expected round-trip fixtures, found {}",
-        cases.len()
-    );
+    assert!(cases.len() >= 4, "expected round-trip fixtures, found {}", cases.len());
     for (name, input, output) in cases {
         let bytes = fs::read(&input).unwrap();
         let state = decode(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(state.format_version, FORMAT_VERSION, "{name}");
         let encoded = encode(&state);
-        let want = fs::read(&output)
-            .unwrap_or_else(|e| panic!("{name}: missing {}: {e}", output.display()));
+        let want = fs::read(&output).unwrap_or_else(|e| panic!("{name}: missing {}: {e}", output.display()));
         assert_eq!(
             String::from_utf8_lossy(&encoded),
             String::from_utf8_lossy(&want),
