@@ -1,0 +1,40 @@
+//! One module per command.
+
+mod graph;
+mod validate;
+
+use crate::args::{Cli, Command};
+use crate::{Outcome, Printer};
+
+pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Validate(a) => validate::run(&cli.global, &a, printer),
+        Command::Graph(a) => graph::run(&cli.global, &a, printer),
+    }
+}
+
+/// Load and validate the desired-state file, printing its warnings; errors become one report.
+pub(crate) fn load_spec(global: &crate::args::Global, printer: &Printer) -> anyhow::Result<xacct_spec::Spec> {
+    match xacct_spec::load(&global.file) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                printer.warning(&w.to_string());
+            }
+            Ok(loaded.spec)
+        }
+        Err(diags) => Err(invalid_file(diags)),
+    }
+}
+
+pub(crate) fn invalid_file(diags: xacct_spec::Diagnostics) -> anyhow::Error {
+    let n = diags.errors().count();
+    anyhow::anyhow!("{diags}\n\n{} in the desired-state file; nothing was changed", plural(n, "error"))
+}
+
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

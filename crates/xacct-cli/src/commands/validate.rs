@@ -1,0 +1,35 @@
+//! `xacct validate`: parse and check the file, no network.
+
+use crate::args::{Global, ValidateArgs};
+use crate::{Outcome, Printer};
+
+pub fn run(global: &Global, args: &ValidateArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let result = xacct_spec::load(&global.file);
+    if args.json {
+        let (valid, diags) = match &result {
+            Ok(l) => (true, l.warnings.clone()),
+            Err(d) => (false, d.0.clone()),
+        };
+        let doc = serde_json::json!({ "format_version": 1, "valid": valid, "diagnostics": diags });
+        printer.out(&serde_json::to_string_pretty(&doc)?);
+        return if valid { Ok(Outcome::Success) } else { Err(anyhow::anyhow!("the desired-state file is invalid")) };
+    }
+    match result {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                printer.warning(&w.to_string());
+            }
+            let s = &loaded.spec;
+            let manifests: usize = s.workloads.iter().map(|w| w.manifests.len()).sum();
+            printer.status(&format!(
+                "{} is valid: management account {}, {}, {}",
+                global.file.display(),
+                s.management.account,
+                super::plural(s.workloads.len(), "workload"),
+                super::plural(manifests, "manifest")
+            ));
+            Ok(Outcome::Success)
+        }
+        Err(diags) => Err(super::invalid_file(diags)),
+    }
+}

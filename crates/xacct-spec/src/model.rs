@@ -1,0 +1,170 @@
+//! The validated desired-state file.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::yaml::Pos;
+
+/// The role name CAPA's `clusterawsadm`/DKP IAM stacks give the controller role.
+pub const DEFAULT_ROLE: &str = "control-plane.cluster-api-provider-aws.sigs.k8s.io";
+/// The inline policy xacct owns on the management role.
+pub const DEFAULT_ASSUME_POLICY_NAME: &str = "xacct-assume-workload-roles";
+
+/// A desired-state file after validation, with defaults applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spec {
+    /// The file this came from.
+    pub file: PathBuf,
+    /// The directory relative paths are resolved against.
+    pub dir: PathBuf,
+    pub version: u32,
+    /// `aws`, `aws-cn` or `aws-us-gov`.
+    pub partition: String,
+    pub backend: BackendSpec,
+    pub management: Management,
+    pub workloads: Vec<Workload>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackendSpec {
+    /// A state file (resolved against the desired-state file's directory).
+    Local {
+        path: PathBuf,
+    },
+    S3 {
+        bucket: String,
+        key: String,
+        region: Option<String>,
+    },
+}
+
+/// An IAM role by name and path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleRef {
+    pub name: String,
+    /// `/` unless the file names another path; always starts and ends with `/`.
+    pub path: String,
+}
+
+impl RoleRef {
+    pub fn arn(&self, partition: &str, account: &str) -> String {
+        format!("arn:{partition}:iam::{account}:role{}{}", self.path, self.name)
+    }
+}
+
+/// How xacct itself reaches an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// The SDK's default credential chain.
+    DefaultChain,
+    /// A named profile from the AWS config files.
+    Profile(String),
+    /// Assume a role in the account from the base credentials.
+    AssumeRole { role: AssumeTarget, external_id: Option<String>, session_name: Option<String> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AssumeTarget {
+    /// A full role ARN.
+    Arn(String),
+    /// A role name, turned into an ARN per account.
+    Name(String),
+}
+
+impl Access {
+    /// The role ARN to assume in `account`, if this access assumes one.
+    pub fn role_arn(&self, partition: &str, account: &str) -> Option<String> {
+        match self {
+            Access::AssumeRole { role: AssumeTarget::Arn(arn), .. } => Some(arn.clone()),
+            Access::AssumeRole { role: AssumeTarget::Name(name), .. } => {
+                Some(format!("arn:{partition}:iam::{account}:role/{name}"))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// How the management role's inline policy grants `sts:AssumeRole`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Grant {
+    /// List every workload role ARN (the default; least privilege).
+    RoleArns,
+    /// Any role with the workload role name in accounts of this organization (`aws:ResourceOrgID`).
+    Organization { org_id: String },
+    /// Any role with the workload role name under these organization paths (`aws:ResourceOrgPaths`).
+    OrgPaths { paths: Vec<String> },
+}
+
+/// How the trust statement names the management role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrustPrincipal {
+    /// `Principal.AWS` is the management role ARN (as the runbook does).
+    RoleArn,
+    /// `Principal.AWS` is the management account root, with an `ArnEquals aws:PrincipalArn`
+    /// condition on the role ARN: survives the management role being deleted and re-created.
+    AccountRootWithArnCondition,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Management {
+    pub account: String,
+    pub role: RoleRef,
+    pub access: Access,
+    pub assume_policy_name: String,
+    pub grant: Grant,
+    pub trust_principal: TrustPrincipal,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AllowedNamespaces {
+    All,
+    None,
+    List(Vec<String>),
+    Selector(BTreeMap<String, String>),
+}
+
+/// The `AWSClusterRoleIdentity` xacct writes into a workload's manifests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub name: String,
+    /// `None`: the namespaces of the clusters in the workload's manifests (least privilege).
+    pub allowed_namespaces: Option<AllowedNamespaces>,
+    pub duration_seconds: Option<u32>,
+    pub session_name: Option<String>,
+}
+
+/// A manifest path as written in the file and as resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManifestRef {
+    pub written: String,
+    pub path: PathBuf,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Workload {
+    pub name: String,
+    pub account: String,
+    pub role: RoleRef,
+    pub access: Access,
+    pub external_id: Option<String>,
+    pub identity: Identity,
+    pub manifests: Vec<ManifestRef>,
+    pub pos: Pos,
+}
+
+impl Spec {
+    /// The management role's ARN.
+    pub fn management_role_arn(&self) -> String {
+        self.management.role.arn(&self.partition, &self.management.account)
+    }
+
+    /// A workload role's ARN.
+    pub fn workload_role_arn(&self, w: &Workload) -> String {
+        w.role.arn(&self.partition, &w.account)
+    }
+
+    pub fn workload(&self, name: &str) -> Option<&Workload> {
+        self.workloads.iter().find(|w| w.name == name)
+    }
+}

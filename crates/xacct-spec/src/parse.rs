@@ -1,0 +1,848 @@
+//! Reading and validating the desired-state file: every problem reported in one pass, each with
+//! file, line, column, field path, what was expected and, for a misspelt key, the nearest valid one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
+use crate::model::*;
+use crate::rules;
+use crate::yaml::{self, Node, Pos, Value};
+
+/// A validated file and the warnings it produced.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub spec: Spec,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Read and validate a desired-state file from disk.
+pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostics(vec![Diagnostic::new(
+            Severity::Error,
+            path,
+            Pos { line: 0, col: 0 },
+            "",
+            format!("cannot read the desired-state file: {e}"),
+        )
+        .with_hint("pass the file with `-f PATH` (default: ./xacct.yaml)")])
+    })?;
+    parse_str(path, &text)
+}
+
+/// Validate a desired-state file's text; `path` names it in diagnostics and anchors relative paths.
+pub fn parse_str(path: &Path, text: &str) -> Result<Loaded, Diagnostics> {
+    let mut cx = Cx { file: path.to_path_buf(), diags: Vec::new() };
+    let root = match yaml::parse(text) {
+        Ok(Some(node)) => node,
+        Ok(None) => {
+            cx.error(
+                Pos { line: 1, col: 1 },
+                "",
+                "the file is empty; expected a mapping with `version`, `management` and `workloads`",
+            );
+            return Err(Diagnostics(cx.diags));
+        }
+        Err(e) => {
+            cx.error(e.pos, "", format!("invalid YAML: {}", e.message));
+            return Err(Diagnostics(cx.diags));
+        }
+    };
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    let spec = cx.spec(&root, &dir);
+    let mut diags = cx.diags;
+    diags.sort_by_key(|d| (d.line, d.column));
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(Diagnostics(diags));
+    }
+    Ok(Loaded { spec: spec.expect("no errors means a spec"), warnings: diags })
+}
+
+struct Cx {
+    file: PathBuf,
+    diags: Vec<Diagnostic>,
+}
+
+/// A mapping being read: its entries and the path that names it.
+struct Map<'n> {
+    entries: &'n [(Node, Node)],
+    path: String,
+}
+
+impl<'n> Map<'n> {
+    fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
+    }
+
+    fn field(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+}
+
+impl Cx {
+    fn error(&mut self, pos: Pos, field: &str, message: impl Into<String>) {
+        self.diags.push(Diagnostic::new(Severity::Error, &self.file, pos, field, message));
+    }
+
+    fn error_hint(&mut self, pos: Pos, field: &str, message: impl Into<String>, hint: impl Into<String>) {
+        self.diags.push(Diagnostic::new(Severity::Error, &self.file, pos, field, message).with_hint(hint));
+    }
+
+    fn warn(&mut self, pos: Pos, field: &str, message: impl Into<String>, hint: impl Into<String>) {
+        self.diags.push(Diagnostic::new(Severity::Warning, &self.file, pos, field, message).with_hint(hint));
+    }
+
+    /// Expect a mapping with only `allowed` keys; report unknown and duplicate keys.
+    fn map<'n>(&mut self, node: &'n Node, path: &str, allowed: &[&str]) -> Option<Map<'n>> {
+        let Value::Map(entries) = &node.value else {
+            self.error(
+                node.pos,
+                path,
+                format!("expected a mapping with keys {}, found {}", keys(allowed), node.describe()),
+            );
+            return None;
+        };
+        let mut seen: HashMap<&str, Pos> = HashMap::new();
+        for (k, _) in entries {
+            let Some(key) = k.as_str() else {
+                self.error(k.pos, path, "expected a plain string key");
+                continue;
+            };
+            let field = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+            if let Some(first) = seen.insert(key, k.pos) {
+                self.error(k.pos, &field, format!("duplicate key `{key}` (first at line {})", first.line));
+            }
+            if !allowed.contains(&key) {
+                match nearest(key, allowed) {
+                    Some(near) => self.error_hint(
+                        k.pos,
+                        &field,
+                        format!("unknown key `{key}`"),
+                        format!("did you mean `{near}`? valid keys here: {}", keys(allowed)),
+                    ),
+                    None => self.error_hint(
+                        k.pos,
+                        &field,
+                        format!("unknown key `{key}`"),
+                        format!("valid keys here: {}", keys(allowed)),
+                    ),
+                }
+            }
+        }
+        Some(Map { entries, path: path.to_string() })
+    }
+
+    fn required<'n>(&mut self, m: &Map<'n>, key: &str, at: Pos, what: &str) -> Option<&'n Node> {
+        let v = m.get(key);
+        // A misspelt key already got a did-you-mean pointing here; don't report it twice.
+        let misspelt =
+            m.entries.iter().filter_map(|(k, _)| k.as_str()).any(|k| k != key && nearest(k, &[key]).is_some());
+        if v.is_none() && !misspelt {
+            self.error(at, &m.field(key), format!("missing required key `{key}` ({what})"));
+        }
+        v
+    }
+
+    fn string(&mut self, node: &Node, field: &str, what: &str) -> Option<String> {
+        match &node.value {
+            Value::Scalar { text, .. } if !node.is_null() => Some(text.clone()),
+            _ => {
+                self.error(node.pos, field, format!("expected {what}, found {}", node.describe()));
+                None
+            }
+        }
+    }
+
+    fn checked(
+        &mut self,
+        node: &Node,
+        field: &str,
+        what: &str,
+        check: fn(&str) -> Result<(), String>,
+    ) -> Option<String> {
+        let s = self.string(node, field, what)?;
+        match check(&s) {
+            Ok(()) => Some(s),
+            Err(why) => {
+                self.error(node.pos, field, format!("expected {what}, found `{s}`: {why}"));
+                None
+            }
+        }
+    }
+
+    fn account(&mut self, node: &Node, field: &str) -> Option<String> {
+        self.checked(node, field, "a 12-digit AWS account ID", rules::account_id)
+    }
+
+    fn spec(&mut self, root: &Node, dir: &Path) -> Option<Spec> {
+        let m = self.map(root, "", &["version", "partition", "backend", "defaults", "management", "workloads"])?;
+        let top = Pos { line: 1, col: 1 };
+        let version =
+            self.required(&m, "version", top, "the file format version, `1`").and_then(|v| match v.as_str() {
+                Some("1") => Some(1),
+                _ => {
+                    self.error_hint(
+                        v.pos,
+                        "version",
+                        format!("expected `1`, found {}", v.describe()),
+                        "this xacct reads version 1 files",
+                    );
+                    None
+                }
+            });
+        let partition = match m.get("partition") {
+            None => Some("aws".to_string()),
+            Some(p) => self.string(p, "partition", "a partition").and_then(|s| {
+                if ["aws", "aws-cn", "aws-us-gov"].contains(&s.as_str()) {
+                    Some(s)
+                } else {
+                    self.error(
+                        p.pos,
+                        "partition",
+                        format!("expected one of `aws`, `aws-cn`, `aws-us-gov`, found `{s}`"),
+                    );
+                    None
+                }
+            }),
+        };
+        let backend = match m.get("backend") {
+            None => Some(BackendSpec::Local { path: dir.join("state/default.json") }),
+            Some(b) => self.backend(b, dir),
+        };
+        let defaults = match m.get("defaults") {
+            None => Some(Defaults::default()),
+            Some(d) => self.defaults(d),
+        };
+        let defaults_ok = defaults.is_some();
+        let defaults = defaults.unwrap_or_default();
+        let management = self
+            .required(&m, "management", top, "the CAPA management account")
+            .and_then(|n| self.management(n, &defaults));
+        let workloads = self
+            .required(&m, "workloads", top, "the workload accounts")
+            .and_then(|n| self.workloads(n, &defaults, dir, management.as_ref()));
+        Some(Spec {
+            file: self.file.clone(),
+            dir: dir.to_path_buf(),
+            version: version?,
+            partition: partition?,
+            backend: backend?,
+            management: management?,
+            workloads: workloads.filter(|_| defaults_ok)?,
+        })
+    }
+
+    fn backend(&mut self, node: &Node, dir: &Path) -> Option<BackendSpec> {
+        let m = self.map(node, "backend", &["local", "s3"])?;
+        match (m.get("local"), m.get("s3")) {
+            (Some(_), Some(s3)) => {
+                self.error(s3.pos, "backend", "expected one backend, `local` or `s3`, found both");
+                None
+            }
+            (Some(l), None) => {
+                let lm = self.map(l, "backend.local", &["path"])?;
+                let path = match lm.get("path") {
+                    None => "state/default.json".to_string(),
+                    Some(p) => self.string(p, "backend.local.path", "a file path")?,
+                };
+                Some(BackendSpec::Local { path: dir.join(path) })
+            }
+            (None, Some(s3)) => {
+                let sm = self.map(s3, "backend.s3", &["bucket", "key", "region"])?;
+                let bucket = self
+                    .required(&sm, "bucket", s3.pos, "the S3 bucket")
+                    .and_then(|b| self.string(b, "backend.s3.bucket", "a bucket name"));
+                let key = self
+                    .required(&sm, "key", s3.pos, "the state object's key")
+                    .and_then(|k| self.string(k, "backend.s3.key", "an object key"));
+                let region = match sm.get("region") {
+                    None => None,
+                    Some(r) => Some(self.string(r, "backend.s3.region", "an AWS region")?),
+                };
+                Some(BackendSpec::S3 { bucket: bucket?, key: key?, region })
+            }
+            (None, None) => {
+                self.error(node.pos, "backend", "expected `local: {path: …}` or `s3: {bucket: …, key: …}`");
+                None
+            }
+        }
+    }
+
+    fn defaults(&mut self, node: &Node) -> Option<Defaults> {
+        let m = self.map(node, "defaults", &["role", "access", "identity"])?;
+        let mut d = Defaults::default();
+        let mut ok = true;
+        if let Some(r) = m.get("role") {
+            d.role = self.role(r, "defaults.role");
+            ok &= d.role.is_some();
+        }
+        if let Some(a) = m.get("access") {
+            d.access = self.access(a, "defaults.access");
+            ok &= d.access.is_some();
+        }
+        if let Some(i) = m.get("identity") {
+            let im = self.map(i, "defaults.identity", &["allowed_namespaces", "duration_seconds", "session_name"])?;
+            if let Some(n) = im.get("allowed_namespaces") {
+                d.allowed_namespaces = self.allowed_namespaces(n, "defaults.identity.allowed_namespaces");
+                ok &= d.allowed_namespaces.is_some();
+            }
+            if let Some(n) = im.get("duration_seconds") {
+                d.duration_seconds = self.duration(n, "defaults.identity.duration_seconds");
+                ok &= d.duration_seconds.is_some();
+            }
+        }
+        ok.then_some(d)
+    }
+
+    fn role(&mut self, node: &Node, field: &str) -> Option<RoleRef> {
+        match &node.value {
+            Value::Map(_) => {
+                let m = self.map(node, field, &["name", "path"])?;
+                let name = self.required(&m, "name", node.pos, "the role name").and_then(|n| {
+                    self.checked(
+                        n,
+                        &format!("{field}.name"),
+                        "an IAM role name (1–64 characters of letters, digits and `+=,.@_-`)",
+                        rules::role_name,
+                    )
+                });
+                let path = match m.get("path") {
+                    None => Some("/".to_string()),
+                    Some(p) => self.checked(
+                        p,
+                        &format!("{field}.path"),
+                        "an IAM path (starts and ends with `/`, at most 512 characters)",
+                        rules::role_path,
+                    ),
+                };
+                Some(RoleRef { name: name?, path: path? })
+            }
+            _ => {
+                let name = self.checked(
+                    node,
+                    field,
+                    "an IAM role name (1–64 characters of letters, digits and `+=,.@_-`)",
+                    rules::role_name,
+                )?;
+                Some(RoleRef { name, path: "/".to_string() })
+            }
+        }
+    }
+
+    fn access(&mut self, node: &Node, field: &str) -> Option<Access> {
+        if node.as_str() == Some("default") {
+            return Some(Access::DefaultChain);
+        }
+        let m = self.map(node, field, &["profile", "assume_role"])?;
+        match (m.get("profile"), m.get("assume_role")) {
+            (Some(_), Some(a)) => {
+                self.error(a.pos, field, "expected either `profile` or `assume_role`, found both");
+                None
+            }
+            (Some(p), None) => Some(Access::Profile(self.string(p, &format!("{field}.profile"), "a profile name")?)),
+            (None, Some(a)) => {
+                let f = format!("{field}.assume_role");
+                let am = self.map(a, &f, &["role_arn", "role_name", "external_id", "session_name"])?;
+                let role = match (am.get("role_arn"), am.get("role_name")) {
+                    (Some(arn), None) => self
+                        .checked(
+                            arn,
+                            &format!("{f}.role_arn"),
+                            "a role ARN (`arn:aws:iam::<account>:role/<name>`)",
+                            rules::role_arn,
+                        )
+                        .map(AssumeTarget::Arn),
+                    (None, Some(name)) => self
+                        .checked(name, &format!("{f}.role_name"), "an IAM role name", rules::role_name)
+                        .map(AssumeTarget::Name),
+                    (Some(_), Some(n)) => {
+                        self.error(n.pos, &f, "expected either `role_arn` or `role_name`, found both");
+                        None
+                    }
+                    (None, None) => {
+                        self.error(
+                            a.pos,
+                            &f,
+                            "missing `role_arn` or `role_name` (the role xacct assumes in the account)",
+                        );
+                        None
+                    }
+                };
+                let external_id = self.opt_checked(
+                    &am,
+                    "external_id",
+                    &f,
+                    "an external ID (2–1,224 characters of letters, digits and `+=,.@:/-`)",
+                    rules::external_id,
+                );
+                let session_name = self.opt_checked(
+                    &am,
+                    "session_name",
+                    &f,
+                    "a session name (2–64 characters of letters, digits and `+=,.@-`)",
+                    rules::session_name,
+                );
+                Some(Access::AssumeRole { role: role?, external_id: external_id?, session_name: session_name? })
+            }
+            (None, None) => {
+                self.error(
+                    node.pos,
+                    field,
+                    "expected `default`, `{profile: NAME}` or `{assume_role: {role_name: NAME}}`",
+                );
+                None
+            }
+        }
+    }
+
+    /// An optional checked string: `Some(None)` when absent, `None` when invalid.
+    fn opt_checked(
+        &mut self,
+        m: &Map<'_>,
+        key: &str,
+        parent: &str,
+        what: &str,
+        check: fn(&str) -> Result<(), String>,
+    ) -> Option<Option<String>> {
+        match m.get(key) {
+            None => Some(None),
+            Some(n) => self.checked(n, &format!("{parent}.{key}"), what, check).map(Some),
+        }
+    }
+
+    fn duration(&mut self, node: &Node, field: &str) -> Option<u32> {
+        let text = self.string(node, field, "a number of seconds between 900 and 43200")?;
+        match text.parse::<u32>() {
+            Ok(n) if (900..=43200).contains(&n) => {
+                if n > 3600 {
+                    self.warn(
+                        node.pos,
+                        field,
+                        format!("`{n}` seconds is more than an hour; CAPA assumes this role by role chaining, which AWS caps at 3600 seconds"),
+                        "use 3600 or less, or CAPA fails with \"The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining\"",
+                    );
+                }
+                Some(n)
+            }
+            _ => {
+                self.error(
+                    node.pos,
+                    field,
+                    format!("expected a number of seconds between 900 and 43200, found {}", node.describe()),
+                );
+                None
+            }
+        }
+    }
+
+    fn allowed_namespaces(&mut self, node: &Node, field: &str) -> Option<AllowedNamespaces> {
+        let expected = "`all`, `none`, a list of namespaces, or `{selector: {matchLabels: {…}}}`";
+        match &node.value {
+            Value::Scalar { text, .. } if text == "all" => Some(AllowedNamespaces::All),
+            Value::Scalar { text, .. } if text == "none" => Some(AllowedNamespaces::None),
+            Value::Seq(items) => {
+                let mut out = Vec::new();
+                let mut ok = true;
+                for (i, item) in items.iter().enumerate() {
+                    match self.checked(item, &format!("{field}[{i}]"), "a Kubernetes namespace name", rules::namespace)
+                    {
+                        Some(ns) => out.push(ns),
+                        None => ok = false,
+                    }
+                }
+                if items.is_empty() {
+                    self.error_hint(
+                        node.pos,
+                        field,
+                        "an empty list lets no namespace use the identity",
+                        "write `none` if that is what you mean",
+                    );
+                    return None;
+                }
+                ok.then_some(AllowedNamespaces::List(out))
+            }
+            Value::Map(_) => {
+                let m = self.map(node, field, &["selector"])?;
+                let sel = self.required(&m, "selector", node.pos, "a label selector")?;
+                let sf = format!("{field}.selector");
+                let sm = self.map(sel, &sf, &["matchLabels"])?;
+                let Some(ml) = self.required(&sm, "matchLabels", sel.pos, "labels a namespace must carry") else {
+                    return None;
+                };
+                let Value::Map(entries) = &ml.value else {
+                    self.error(
+                        ml.pos,
+                        &format!("{sf}.matchLabels"),
+                        format!("expected a mapping of labels, found {}", ml.describe()),
+                    );
+                    return None;
+                };
+                if entries.is_empty() {
+                    self.error_hint(
+                        ml.pos,
+                        &format!("{sf}.matchLabels"),
+                        "an empty selector is ambiguous in CAPA (docs and controller disagree)",
+                        "write `all` to allow every namespace",
+                    );
+                    return None;
+                }
+                let mut labels = BTreeMap::new();
+                for (k, v) in entries {
+                    let key = self.string(k, &format!("{sf}.matchLabels"), "a label key")?;
+                    let val = self.string(v, &format!("{sf}.matchLabels.{key}"), "a label value")?;
+                    labels.insert(key, val);
+                }
+                Some(AllowedNamespaces::Selector(labels))
+            }
+            _ => {
+                self.error(node.pos, field, format!("expected {expected}, found {}", node.describe()));
+                None
+            }
+        }
+    }
+
+    fn management(&mut self, node: &Node, d: &Defaults) -> Option<Management> {
+        let m = self.map(node, "management", &["account", "role", "access", "assume_policy", "trust_principal"])?;
+        let account = self
+            .required(&m, "account", node.pos, "the management account ID")
+            .and_then(|a| self.account(a, "management.account"));
+        let role = match m.get("role") {
+            Some(r) => self.role(r, "management.role"),
+            None => Some(d.role.clone().unwrap_or_else(default_role)),
+        };
+        let access = match m.get("access") {
+            Some(a) => self.access(a, "management.access"),
+            None => Some(Access::DefaultChain),
+        };
+        let (mut name, mut grant) = (Some(DEFAULT_ASSUME_POLICY_NAME.to_string()), Some(Grant::RoleArns));
+        if let Some(ap) = m.get("assume_policy") {
+            if let Some(am) = self.map(ap, "management.assume_policy", &["name", "grant"]) {
+                if let Some(n) = am.get("name") {
+                    name = self.checked(
+                        n,
+                        "management.assume_policy.name",
+                        "an inline policy name (1–128 characters of letters, digits and `+=,.@_-`)",
+                        rules::policy_name,
+                    );
+                }
+                if let Some(g) = am.get("grant") {
+                    grant = self.grant(g, "management.assume_policy.grant");
+                }
+            }
+        }
+        let trust_principal = match m.get("trust_principal").map(|n| (n, n.as_str())) {
+            None => Some(TrustPrincipal::RoleArn),
+            Some((_, Some("role_arn"))) => Some(TrustPrincipal::RoleArn),
+            Some((_, Some("account_root"))) => Some(TrustPrincipal::AccountRootWithArnCondition),
+            Some((n, _)) => {
+                self.error(
+                    n.pos,
+                    "management.trust_principal",
+                    format!("expected `role_arn` or `account_root`, found {}", n.describe()),
+                );
+                None
+            }
+        };
+        Some(Management {
+            account: account?,
+            role: role?,
+            access: access?,
+            assume_policy_name: name?,
+            grant: grant?,
+            trust_principal: trust_principal?,
+            pos: node.pos,
+        })
+    }
+
+    fn grant(&mut self, node: &Node, field: &str) -> Option<Grant> {
+        if node.as_str() == Some("role_arns") {
+            return Some(Grant::RoleArns);
+        }
+        let m = self.map(node, field, &["organization", "org_paths"])?;
+        match (m.get("organization"), m.get("org_paths")) {
+            (Some(o), None) => Some(Grant::Organization {
+                org_id: self.checked(
+                    o,
+                    &format!("{field}.organization"),
+                    "an organization ID (`o-` and 10–32 lowercase letters or digits)",
+                    rules::org_id,
+                )?,
+            }),
+            (None, Some(p)) => {
+                let Value::Seq(items) = &p.value else {
+                    self.error(
+                        p.pos,
+                        &format!("{field}.org_paths"),
+                        format!("expected a list of organization paths, found {}", p.describe()),
+                    );
+                    return None;
+                };
+                let mut paths = Vec::new();
+                for (i, it) in items.iter().enumerate() {
+                    paths.push(self.checked(
+                        it,
+                        &format!("{field}.org_paths[{i}]"),
+                        "an organization path (`o-…/r-…/ou-…/`)",
+                        rules::org_path,
+                    )?);
+                }
+                Some(Grant::OrgPaths { paths })
+            }
+            _ => {
+                self.error(node.pos, field, "expected `role_arns`, `{organization: o-…}` or `{org_paths: [o-…/r-…/]}`");
+                None
+            }
+        }
+    }
+
+    fn workloads(&mut self, node: &Node, d: &Defaults, dir: &Path, mgmt: Option<&Management>) -> Option<Vec<Workload>> {
+        let Value::Seq(items) = &node.value else {
+            self.error(node.pos, "workloads", format!("expected a list of workloads, found {}", node.describe()));
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = self.unique_raw(items, "name", "workload name") & self.unique_raw(items, "account", "account");
+        let mut identities: HashMap<String, usize> = HashMap::new();
+        let mut manifests: HashMap<PathBuf, usize> = HashMap::new();
+        for (i, item) in items.iter().enumerate() {
+            let field = format!("workloads[{i}]");
+            let Some(w) = self.workload(item, &field, d, dir) else {
+                ok = false;
+                continue;
+            };
+            // Default identity names are workload names, whose duplicates are already reported.
+            let dup_identity = identities.insert(w.identity.name.clone(), i).filter(|first| {
+                w.identity.name != w.name || out.iter().all(|o: &Workload| o.name != w.name) && *first != i
+            });
+            if let Some(first) = dup_identity {
+                self.error(
+                    w.pos,
+                    &format!("{field}.identity.name"),
+                    format!("identity name `{}` is already used by workloads[{first}]", w.identity.name),
+                );
+                ok = false;
+            }
+            for m in &w.manifests {
+                if let Some(first) = manifests.insert(m.path.clone(), i) {
+                    self.error(
+                        w.pos,
+                        &format!("{field}.manifests"),
+                        format!("manifest `{}` is already listed by workloads[{first}]", m.written),
+                    );
+                    ok = false;
+                }
+            }
+            if let Some(mg) = mgmt {
+                if mg.account == w.account {
+                    self.error_hint(
+                        w.pos,
+                        &format!("{field}.account"),
+                        format!("account {} is the management account", w.account),
+                        "a workload in the management account needs no cross-account trust; leave it out",
+                    );
+                    ok = false;
+                }
+            }
+            out.push(w);
+        }
+        ok.then_some(out)
+    }
+
+    /// Report a value of `key` that repeats across workloads, judged on the raw text so that a
+    /// workload with other mistakes still takes part.
+    fn unique_raw(&mut self, items: &[Node], key: &str, what: &str) -> bool {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            let Value::Map(entries) = &item.value else { continue };
+            let Some(v) = entries.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v) else { continue };
+            let Some(text) = v.as_str() else { continue };
+            if let Some(first) = seen.insert(text, i) {
+                let field = format!("workloads[{i}].{key}");
+                let msg = format!("duplicate {what} `{text}` (also workloads[{first}].{key})");
+                if key == "account" {
+                    self.error_hint(
+                        v.pos,
+                        &field,
+                        msg,
+                        "one workload per account: list each cluster's manifests under the workload of its account",
+                    );
+                } else {
+                    self.error(v.pos, &field, msg);
+                }
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    fn workload(&mut self, node: &Node, field: &str, d: &Defaults, dir: &Path) -> Option<Workload> {
+        let m =
+            self.map(node, field, &["name", "account", "role", "access", "external_id", "identity", "manifests"])?;
+        let name = self.required(&m, "name", node.pos, "a unique workload name").and_then(|n| {
+            self.checked(
+                n,
+                &format!("{field}.name"),
+                "a workload name (lowercase letters, digits and `-`, starting with a letter, at most 63 characters)",
+                rules::workload_name,
+            )
+        });
+        let name = name.filter(|n| {
+            if n == "management" {
+                self.error(
+                    node.pos,
+                    &format!("{field}.name"),
+                    "`management` is reserved for the management account's addresses",
+                );
+                false
+            } else {
+                true
+            }
+        });
+        let account = self
+            .required(&m, "account", node.pos, "the workload account ID")
+            .and_then(|a| self.account(a, &format!("{field}.account")));
+        let role = match m.get("role") {
+            Some(r) => self.role(r, &format!("{field}.role")),
+            None => Some(d.role.clone().unwrap_or_else(default_role)),
+        };
+        let access = match m.get("access") {
+            Some(a) => self.access(a, &format!("{field}.access")),
+            None => Some(d.access.clone().unwrap_or(Access::DefaultChain)),
+        };
+        let external_id = self.opt_checked(
+            &m,
+            "external_id",
+            field,
+            "an external ID (2–1,224 characters of letters, digits and `+=,.@:/-`)",
+            rules::external_id,
+        );
+        let identity = self.identity(m.get("identity"), field, name.as_deref(), d);
+        let manifests = match m.get("manifests") {
+            None => Some(Vec::new()),
+            Some(list) => self.manifests(list, &format!("{field}.manifests"), dir),
+        };
+        Some(Workload {
+            name: name?,
+            account: account?,
+            role: role?,
+            access: access?,
+            external_id: external_id?,
+            identity: identity?,
+            manifests: manifests?,
+            pos: node.pos,
+        })
+    }
+
+    fn identity(
+        &mut self,
+        node: Option<&Node>,
+        parent: &str,
+        workload: Option<&str>,
+        d: &Defaults,
+    ) -> Option<Identity> {
+        let mut id = Identity {
+            name: workload.unwrap_or_default().to_string(),
+            allowed_namespaces: d.allowed_namespaces.clone(),
+            duration_seconds: d.duration_seconds,
+            session_name: None,
+        };
+        let Some(node) = node else { return Some(id) };
+        let field = format!("{parent}.identity");
+        let m = self.map(node, &field, &["name", "allowed_namespaces", "duration_seconds", "session_name"])?;
+        let mut ok = true;
+        if let Some(n) = m.get("name") {
+            match self.checked(
+                n,
+                &format!("{field}.name"),
+                "a Kubernetes object name (lowercase letters, digits, `-` and `.`, at most 253 characters)",
+                rules::k8s_name,
+            ) {
+                Some(s) => id.name = s,
+                None => ok = false,
+            }
+        }
+        if let Some(n) = m.get("allowed_namespaces") {
+            id.allowed_namespaces = self.allowed_namespaces(n, &format!("{field}.allowed_namespaces"));
+            ok &= id.allowed_namespaces.is_some();
+            if id.allowed_namespaces == Some(AllowedNamespaces::None) {
+                self.warn(n.pos, &format!("{field}.allowed_namespaces"), "no namespace will be able to use this identity", "CAPA refuses clusters whose namespace is not allowed (`Namespace is not permitted to use AWSClusterRoleIdentity`)");
+            }
+        }
+        if let Some(n) = m.get("duration_seconds") {
+            id.duration_seconds = self.duration(n, &format!("{field}.duration_seconds"));
+            ok &= id.duration_seconds.is_some();
+        }
+        match self.opt_checked(
+            &m,
+            "session_name",
+            &field,
+            "a session name (2–64 characters of letters, digits and `+=,.@-`)",
+            rules::session_name,
+        ) {
+            Some(s) => id.session_name = s,
+            None => ok = false,
+        }
+        ok.then_some(id)
+    }
+
+    fn manifests(&mut self, node: &Node, field: &str, dir: &Path) -> Option<Vec<ManifestRef>> {
+        let Value::Seq(items) = &node.value else {
+            self.error(node.pos, field, format!("expected a list of manifest paths, found {}", node.describe()));
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            let f = format!("{field}[{i}]");
+            let Some(written) = self.string(item, &f, "a manifest path relative to this file") else {
+                ok = false;
+                continue;
+            };
+            let path = dir.join(&written);
+            if !path.is_file() {
+                self.error_hint(
+                    item.pos,
+                    &f,
+                    format!("manifest `{written}` does not exist (looked for {})", path.display()),
+                    "paths are relative to the desired-state file",
+                );
+                ok = false;
+                continue;
+            }
+            out.push(ManifestRef { written, path });
+        }
+        ok.then_some(out)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct Defaults {
+    role: Option<RoleRef>,
+    access: Option<Access>,
+    allowed_namespaces: Option<AllowedNamespaces>,
+    duration_seconds: Option<u32>,
+}
+
+fn default_role() -> RoleRef {
+    RoleRef { name: DEFAULT_ROLE.to_string(), path: "/".to_string() }
+}
+
+fn keys(allowed: &[&str]) -> String {
+    allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn nearest<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
+    allowed
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(key, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min()
+        .map(|(_, k)| k)
+}

@@ -1,0 +1,181 @@
+//! Validation of desired-state files: each rule, positions and field paths.
+
+use std::path::{Path, PathBuf};
+
+use xacct_spec::{parse_str, AllowedNamespaces, Diagnostic, Severity};
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
+}
+
+fn errors(text: &str) -> Vec<Diagnostic> {
+    match parse_str(&dir().join("xacct.yaml"), text) {
+        Ok(_) => panic!("expected errors for:\n{text}"),
+        Err(d) => d.0.into_iter().filter(|d| d.severity == Severity::Error).collect(),
+    }
+}
+
+fn one_error(text: &str) -> Diagnostic {
+    let e = errors(text);
+    assert_eq!(e.len(), 1, "{e:#?}");
+    e.into_iter().next().unwrap()
+}
+
+const HEAD: &str = "version: 1\nmanagement: { account: \"111111111111\" }\n";
+
+#[test]
+fn unquoted_account_keeps_leading_zero() {
+    let text = format!("{HEAD}workloads:\n  - name: dev\n    account: 012345678901\n");
+    let spec = parse_str(&dir().join("x.yaml"), &text).unwrap().spec;
+    assert_eq!(spec.workloads[0].account, "012345678901");
+}
+
+#[test]
+fn account_must_be_twelve_digits() {
+    let e = one_error(&format!("{HEAD}workloads:\n  - name: dev\n    account: 1234\n"));
+    assert_eq!((e.line, e.column, e.field.as_str()), (5, 14, "workloads[0].account"));
+    assert!(e.message.contains("12-digit"), "{}", e.message);
+}
+
+#[test]
+fn management_account_cannot_be_a_workload() {
+    let e = one_error(&format!("{HEAD}workloads:\n  - name: dev\n    account: \"111111111111\"\n"));
+    assert_eq!(e.field, "workloads[0].account");
+    assert!(e.message.contains("management account"));
+}
+
+#[test]
+fn workload_names_and_accounts_are_unique() {
+    let e = errors(&format!(
+        "{HEAD}workloads:\n  - {{ name: dev, account: \"222222222222\" }}\n  - {{ name: dev, account: \"222222222222\" }}\n"
+    ));
+    let fields: Vec<&str> = e.iter().map(|d| d.field.as_str()).collect();
+    assert_eq!(fields, ["workloads[1].name", "workloads[1].account"]);
+}
+
+#[test]
+fn misspelt_key_suggests_the_nearest() {
+    let e = one_error(&format!("{HEAD}workloads:\n  - name: dev\n    acount: \"222222222222\"\n"));
+    assert_eq!(e.field, "workloads[0].acount");
+    assert!(e.hint.as_deref().unwrap().contains("did you mean `account`?"), "{e:?}");
+}
+
+#[test]
+fn role_name_and_path_rules() {
+    let e = errors(&format!(
+        "{HEAD}workloads:\n  - name: dev\n    account: \"222222222222\"\n    role: {{ name: \"bad role\", path: nope }}\n"
+    ));
+    let fields: Vec<&str> = e.iter().map(|d| d.field.as_str()).collect();
+    assert_eq!(fields, ["workloads[0].role.name", "workloads[0].role.path"]);
+}
+
+#[test]
+fn external_id_and_session_name_rules() {
+    let e = errors(&format!(
+        "{HEAD}workloads:\n  - name: dev\n    account: \"222222222222\"\n    external_id: \"has space\"\n    identity: {{ session_name: \"a\" }}\n"
+    ));
+    let fields: Vec<&str> = e.iter().map(|d| d.field.as_str()).collect();
+    assert_eq!(fields, ["workloads[0].external_id", "workloads[0].identity.session_name"]);
+}
+
+#[test]
+fn duration_range_and_chaining_warning() {
+    let e = one_error(&format!(
+        "{HEAD}workloads:\n  - name: dev\n    account: \"222222222222\"\n    identity: {{ duration_seconds: 600 }}\n"
+    ));
+    assert_eq!(e.field, "workloads[0].identity.duration_seconds");
+    let ok = parse_str(
+        &dir().join("x.yaml"),
+        &format!("{HEAD}workloads:\n  - name: dev\n    account: \"222222222222\"\n    identity: {{ duration_seconds: 7200 }}\n"),
+    )
+    .unwrap();
+    assert_eq!(ok.warnings.len(), 1);
+    assert!(ok.warnings[0].message.contains("role chaining"));
+}
+
+#[test]
+fn every_allowed_namespaces_form() {
+    let cases = [
+        ("all", AllowedNamespaces::All),
+        ("none", AllowedNamespaces::None),
+        ("[a, b]", AllowedNamespaces::List(vec!["a".into(), "b".into()])),
+        (
+            "{ selector: { matchLabels: { tier: prod } } }",
+            AllowedNamespaces::Selector([("tier".to_string(), "prod".to_string())].into()),
+        ),
+    ];
+    for (text, want) in cases {
+        let doc = format!("{HEAD}workloads:\n  - name: dev\n    account: \"222222222222\"\n    identity: {{ allowed_namespaces: {text} }}\n");
+        let spec = parse_str(&dir().join("x.yaml"), &doc).unwrap().spec;
+        assert_eq!(spec.workloads[0].identity.allowed_namespaces, Some(want), "{text}");
+    }
+    for bad in ["[]", "sometimes", "{ selector: { matchLabels: {} } }", "[Bad_NS]"] {
+        let doc = format!("{HEAD}workloads:\n  - name: dev\n    account: \"222222222222\"\n    identity: {{ allowed_namespaces: {bad} }}\n");
+        let e = errors(&doc);
+        assert!(e[0].field.starts_with("workloads[0].identity.allowed_namespaces"), "{bad}: {e:?}");
+    }
+}
+
+#[test]
+fn manifests_must_exist() {
+    let e = one_error(&format!(
+        "{HEAD}workloads:\n  - name: dev\n    account: \"222222222222\"\n    manifests: [missing.yaml]\n"
+    ));
+    assert_eq!(e.field, "workloads[0].manifests[0]");
+}
+
+#[test]
+fn json_files_are_accepted() {
+    let text = r#"{"version": 1, "management": {"account": "111111111111"}, "workloads": [{"name": "dev", "account": "222222222222"}]}"#;
+    let spec = parse_str(&dir().join("x.json"), text).unwrap().spec;
+    assert_eq!(spec.workloads[0].name, "dev");
+}
+
+#[test]
+fn five_mistakes_five_errors() {
+    let text = "version: 1\nmanagment:\n  account: \"111111111111\"\nworkloads:\n  - name: dev\n    account: 12345\n    identity:\n      duration_seconds: 99999\n  - name: dev\n    account: \"333333333333\"\n    external_id: \"x\"\n";
+    let e = errors(text);
+    let got: Vec<(usize, &str)> = e.iter().map(|d| (d.line, d.field.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (2, "managment"),
+            (6, "workloads[0].account"),
+            (8, "workloads[0].identity.duration_seconds"),
+            (9, "workloads[1].name"),
+            (11, "workloads[1].external_id"),
+        ]
+    );
+}
+
+#[test]
+fn syntax_errors_point_at_a_line() {
+    let e = one_error("version: 1\nmanagement: [\n");
+    assert!(e.message.starts_with("invalid YAML"), "{e:?}");
+    assert!(e.line >= 2);
+}
+
+#[test]
+fn defaults_apply_and_expand_to_addresses() {
+    let text = format!(
+        "version: 1\ndefaults:\n  access: {{ assume_role: {{ role_name: OrganizationAccountAccessRole }} }}\nmanagement: {{ account: \"111111111111\" }}\nworkloads:\n  - {{ name: dev, account: \"222222222222\", external_id: abc123 }}\n"
+    );
+    let spec = parse_str(&dir().join("x.yaml"), &text).unwrap().spec;
+    let w = &spec.workloads[0];
+    assert_eq!(
+        w.access.role_arn("aws", &w.account).unwrap(),
+        "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"
+    );
+    assert_eq!(w.identity.name, "dev");
+    let stmt = spec.trust_statement(w);
+    assert_eq!(
+        stmt["Principal"]["AWS"],
+        "arn:aws:iam::111111111111:role/control-plane.cluster-api-provider-aws.sigs.k8s.io"
+    );
+    assert_eq!(stmt["Condition"]["StringEquals"]["sts:ExternalId"], "abc123");
+    let doc = spec.assume_policy_document();
+    assert_eq!(
+        doc["Statement"][0]["Resource"][0],
+        "arn:aws:iam::222222222222:role/control-plane.cluster-api-provider-aws.sigs.k8s.io"
+    );
+}

@@ -1,0 +1,76 @@
+//! The `xacct` binary end to end: offline commands (validate, graph).
+
+mod common;
+
+use common::{xacct, Run};
+
+#[test]
+fn validate_accepts_the_examples() {
+    for ex in ["examples/two-accounts/xacct.yaml", "examples/tiers/xacct.yaml"] {
+        let r = xacct(&["validate", "-f", ex]);
+        r.assert_code(0);
+        assert!(r.stderr.contains("is valid"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn validate_reports_five_mistakes_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("xacct.yaml");
+    std::fs::write(
+        &file,
+        "version: 1\nmanagment:\n  account: \"111111111111\"\nworkloads:\n  - name: dev\n    account: 12345\n    identity:\n      duration_seconds: 99999\n  - name: dev\n    account: \"333333333333\"\n    external_id: \"x\"\n",
+    )
+    .unwrap();
+    let r = xacct(&["validate", "-f", file.to_str().unwrap()]);
+    r.assert_code(1);
+    let errors: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 5, "{}", r.stderr);
+    for (line, field) in [
+        (2, "managment"),
+        (6, "workloads[0].account"),
+        (8, "workloads[0].identity.duration_seconds"),
+        (9, "workloads[1].name"),
+        (11, "workloads[1].external_id"),
+    ] {
+        let needle = format!("xacct.yaml:{line}:");
+        assert!(
+            errors.iter().any(|e| e.contains(&needle) && e.contains(&format!(": {field}: "))),
+            "{needle} {field}\n{}",
+            r.stderr
+        );
+    }
+    assert!(r.stderr.contains("did you mean `management`?"));
+    assert!(r.stderr.contains("5 errors in the desired-state file; nothing was changed"));
+
+    let r = xacct(&["validate", "--json", "-f", file.to_str().unwrap()]);
+    r.assert_code(1);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["valid"], false);
+    assert_eq!(doc["diagnostics"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn graph_orders_trust_and_policy_before_manifests() {
+    let r = xacct(&["graph", "-f", "examples/two-accounts/xacct.yaml"]);
+    r.assert_code(0);
+    let pos = |s: &str| r.stdout.find(s).unwrap_or_else(|| panic!("{s} missing:\n{}", r.stdout));
+    let manifest = "\"manifest.workload[\\\"clusters/workload-1.yaml\\\"]\";";
+    assert!(pos("\"role.workload\";") < pos("\"trust.workload\";"));
+    assert!(pos("\"trust.workload\";") < pos(manifest));
+    assert!(pos("\"assume_policy.management\";") < pos(manifest));
+    assert!(r.stdout.contains("\"trust.workload\" -> \"manifest.workload[\\\"clusters/workload-1.yaml\\\"]\""));
+
+    let r = xacct(&["graph", "--format", "mermaid", "-f", "examples/tiers/xacct.yaml"]);
+    r.assert_code(0);
+    assert!(r.stdout.starts_with("flowchart LR"));
+    assert_eq!(r.stdout.matches("-->").count(), 4 * 5 + 1, "{}", r.stdout);
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let r = xacct(&["validate", "-f", "does/not/exist.yaml"]);
+    r.assert_code(1);
+    assert!(r.stderr.contains("cannot read the desired-state file"), "{}", r.stderr);
+    let _ = Run::default();
+}
