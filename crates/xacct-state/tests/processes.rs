@@ -88,7 +88,7 @@ fn child_entry() {
 
 #[test]
 fn two_processes_racing_for_the_lock_exactly_one_wins() {
-    let rounds = 40;
+    let rounds = 100;
     for round in 0..rounds {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state").join("default.json");
@@ -112,7 +112,7 @@ fn kill_dash_nine_mid_write_leaves_a_readable_state() {
     let path = dir.path().join("state").join("default.json");
     let go = dir.path().join("unused");
     let mut last_serial = 0;
-    for round in 0..12 {
+    for round in 0..20 {
         let mut child = spawn("writer", &path, &go);
         // Wait for the first write of this round, then let it run a random while.
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -127,7 +127,17 @@ fn kill_dash_nine_mid_write_leaves_a_readable_state() {
             }
             std::thread::sleep(Duration::from_millis(2));
         }
-        std::thread::sleep(Duration::from_millis(rand::random_range(1..60)));
+        if round % 2 == 0 {
+            // At a random moment.
+            std::thread::sleep(Duration::from_millis(rand::random_range(1..60)));
+        } else {
+            // Aimed at the write itself: as soon as a temp file shows up (or after a while).
+            let dir = path.parent().unwrap();
+            let until = Instant::now() + Duration::from_secs(2);
+            while Instant::now() < until && !has_temp_file(dir) {
+                std::thread::yield_now();
+            }
+        }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
 
@@ -159,4 +169,10 @@ fn kill_dash_nine_mid_write_leaves_a_readable_state() {
         .collect();
     names.sort();
     assert_eq!(names, Vec::<String>::new(), "stray files left after a clean write");
+}
+
+fn has_temp_file(dir: &Path) -> bool {
+    fs::read_dir(dir)
+        .map(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().ends_with(".tmp")))
+        .unwrap_or(false)
 }
