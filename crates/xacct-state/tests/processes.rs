@@ -103,6 +103,20 @@ fn two_processes_racing_for_the_lock_exactly_one_wins() {
         assert_eq!(codes.iter().filter(|&&c| c == LOST).count(), 1, "round {round}: exit codes {codes:?}");
         let holder: LockInfo = serde_json::from_slice(&fs::read(format!("{}.lock", path.display())).unwrap()).unwrap();
         assert_eq!(holder.pid, winners[0], "round {round}: lock file names the winner");
+        if round == 0 {
+            // The winner exited without unlocking, as a killed process would: the lock stays,
+            // names it, and tells how to release it; only its ID releases it.
+            let backend = LocalBackend::new(&path);
+            let rt = runtime();
+            let err = rt.block_on(backend.lock(&LockInfo::new("plan", "test"))).unwrap_err();
+            assert!(matches!(&err, StateError::Locked(h) if *h == holder), "{err:?}");
+            assert!(err.to_string().contains(&format!("xacct force-unlock {}", holder.id)), "{err}");
+            assert!(rt.block_on(backend.force_unlock("wrong")).is_err());
+            rt.block_on(backend.force_unlock(&holder.id)).unwrap();
+            let info = LockInfo::new("plan", "test");
+            rt.block_on(backend.lock(&info)).unwrap();
+            rt.block_on(backend.unlock(&info.id)).unwrap();
+        }
     }
 }
 
