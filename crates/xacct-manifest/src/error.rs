@@ -22,20 +22,12 @@ pub enum ManifestError {
         path.display()
     )]
     NoTargets { path: PathBuf, line: usize, column: usize },
+    /// `first` and `second` read like `` `AWSCluster` `default/a` uses `AWSClusterRoleIdentity/x` ``.
     #[error(
-        "{}:{line}:{column}: conflicting identities: {second} uses `{second_ref}` but {first} \
-         uses `{first_ref}`; a manifest belongs to one workload",
+        "{}:{line}:{column}: conflicting identities: {second}, but {first}; a manifest belongs to one workload",
         path.display()
     )]
-    ConflictingIdentities {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        first: String,
-        first_ref: String,
-        second: String,
-        second_ref: String,
-    },
+    ConflictingIdentities { path: PathBuf, line: usize, column: usize, first: String, second: String },
     #[error("{}:{line}:{column}: {message}", path.display())]
     Unsupported { path: PathBuf, line: usize, column: usize, message: String },
     #[error("invalid identity: {0}")]

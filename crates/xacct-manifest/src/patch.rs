@@ -138,10 +138,8 @@ fn check_conflicts(m: &Manifest, found: &[Found<'_>]) -> Result<Option<crate::Id
                     path: m.path().to_path_buf(),
                     line,
                     column,
-                    first: ff.describe(),
-                    first_ref: fr.to_string(),
-                    second: f.describe(),
-                    second_ref: r.to_string(),
+                    first: format!("{} uses `{fr}`", ff.describe()),
+                    second: format!("{} uses `{r}`", f.describe()),
                 });
             }
             Some(_) => {}
@@ -173,10 +171,9 @@ fn patch_ref(cx: &Ctx<'_>, f: &Found<'_>, want: &Val) -> Result<Option<(Splice, 
         (holder.start + 1, entry)
     } else {
         let first = &holder.entries()[0].0;
-        let line_start = m.lines().line_start(first.start);
-        if !text[line_start..first.start].bytes().all(|b| b == b' ') {
+        let Some(line_start) = insertion_line(m, first) else {
             return Err(cx.unsupported(first.start, format!("cannot insert `{}` into {} here", f.key, f.describe())));
-        }
+        };
         let entries = [(f.key.to_string(), want.clone())];
         (line_start, render::entry_lines(&entries, m.col(first.start), m.layout()))
     };
@@ -301,10 +298,22 @@ fn update_identity(
         match (index, want) {
             (Some(i), Some(want)) => {
                 let (k, v) = &entries[i];
-                if !want.matches(v) {
-                    let end = entry_end(text, k, v);
-                    let new = render::entry(key, &want, m.col(k.start), m.layout());
-                    local.push(Splice::new(k.start, end, &new));
+                if want.matches(v) {
+                    continue;
+                }
+                match (&want, &v.kind) {
+                    // Keep the key, any comment and the quoting: change only the scalar.
+                    (Val::Str(s), NodeKind::Scalar { style, .. }) if *style != Quote::Block && v.start < v.end => {
+                        local.push(Splice::new(v.start, v.end, &render::scalar_like(s, *style)));
+                    }
+                    (Val::Int(n), NodeKind::Scalar { style: Quote::Plain, .. }) if v.start < v.end => {
+                        local.push(Splice::new(v.start, v.end, &n.to_string()));
+                    }
+                    _ => {
+                        let end = entry_end(text, k, v);
+                        let new = render::entry(key, &want, m.col(k.start), m.layout());
+                        local.push(Splice::new(k.start, end, &new));
+                    }
                 }
             }
             (Some(i), None) => {
@@ -326,10 +335,9 @@ fn update_identity(
     }
     if !missing.is_empty() {
         let first = &entries[0].0;
-        let line_start = lines.line_start(first.start);
-        if !text[line_start..first.start].bytes().all(|b| b == b' ') {
+        let Some(line_start) = insertion_line(m, first) else {
             return Err(cx.unsupported(first.start, "cannot insert into this `spec`".into()));
-        }
+        };
         let new = render::entry_lines(&missing, m.col(first.start), m.layout());
         local.push(Splice::new(line_start, line_start, &new));
     }
@@ -346,6 +354,26 @@ fn update_identity(
         after: after.clone(),
     };
     Ok(Some((Splice::new(start, end, &after), edit)))
+}
+
+/// Where new entries go in a block mapping whose first key is `first`: the start of that key's
+/// line, moved above the comment lines directly over it (they describe that key). `None` when
+/// the key does not start its line.
+fn insertion_line(m: &Manifest, first: &Node) -> Option<usize> {
+    let text = m.text();
+    let lines = m.lines();
+    let mut at = lines.line_start(first.start);
+    if !text[at..first.start].bytes().all(|b| b == b' ') {
+        return None;
+    }
+    while at > 0 {
+        let prev = lines.line_start(at - 1);
+        if !text[prev..at].trim_start().starts_with('#') {
+            break;
+        }
+        at = prev;
+    }
+    Some(at)
 }
 
 fn warn_old_version(cx: &mut Ctx<'_>, node: &Node) {
