@@ -33,10 +33,7 @@ impl Policy {
             })
             .collect();
         statements.sort_by(|a, b| a.0.cmp(&b.0));
-        out.insert(
-            "Statement".into(),
-            Value::Array(statements.into_iter().map(|(_, v)| v).collect()),
-        );
+        out.insert("Statement".into(), Value::Array(statements.into_iter().map(|(_, v)| v).collect()));
         Value::Object(out)
     }
 
@@ -72,10 +69,7 @@ pub fn equivalent(a: &Policy, b: &Policy) -> bool {
 
 /// Parse (decoding IAM's URL encoding when present) and compare two documents.
 pub fn equivalent_text(a: &str, b: &str) -> crate::Result<bool> {
-    Ok(equivalent(
-        &Policy::parse_encoded(a)?,
-        &Policy::parse_encoded(b)?,
-    ))
+    Ok(equivalent(&Policy::parse_encoded(a)?, &Policy::parse_encoded(b)?))
 }
 
 fn sorted_strings(values: &[String]) -> Value {
@@ -101,11 +95,7 @@ fn canonical_principal(p: &Principal) -> Option<Value> {
             for (ty, values) in entries {
                 let list = by_type.entry(ty.as_str()).or_default();
                 for v in values {
-                    list.push(if *ty == PrincipalType::Aws {
-                        normalize_aws_principal(v)
-                    } else {
-                        v.clone()
-                    });
+                    list.push(if *ty == PrincipalType::Aws { normalize_aws_principal(v) } else { v.clone() });
                 }
             }
             let mut map = Map::new();
@@ -127,10 +117,7 @@ fn canonical_statement(s: &Statement, include_sid: bool) -> Value {
         }
     }
     out.insert("Effect".into(), Value::String(s.effect.as_str().into()));
-    for (name, p) in [
-        ("Principal", &s.principal),
-        ("NotPrincipal", &s.not_principal),
-    ] {
+    for (name, p) in [("Principal", &s.principal), ("NotPrincipal", &s.not_principal)] {
         if let Some(v) = p.as_ref().and_then(canonical_principal) {
             out.insert(name.into(), v);
         }
@@ -275,8 +262,7 @@ mod tests {
         let a = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":[],"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
         let b = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
         assert!(eq(a, b));
-        let c =
-            r#"{"Statement":[{"Effect":"Allow","Principal":{},"Action":"s3:*","Resource":"*"}]}"#;
+        let c = r#"{"Statement":[{"Effect":"Allow","Principal":{},"Action":"s3:*","Resource":"*"}]}"#;
         let d = r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
         assert!(eq(c, d));
     }
@@ -351,16 +337,10 @@ mod tests {
     #[test]
     fn statement_equivalent_ignoring_sid() {
         let a = Policy::parse(BASE).unwrap().statements.remove(0);
-        let b = Policy::parse(&BASE.replace("\"Sid\":\"A\"", "\"Sid\":\"Other\""))
-            .unwrap()
-            .statements
-            .remove(0);
+        let b = Policy::parse(&BASE.replace("\"Sid\":\"A\"", "\"Sid\":\"Other\"")).unwrap().statements.remove(0);
         assert!(a.equivalent_ignoring_sid(&b));
         assert!(!a.equivalent(&b));
-        let c = Policy::parse(&BASE.replace("sts:AssumeRole", "sts:TagSession"))
-            .unwrap()
-            .statements
-            .remove(0);
+        let c = Policy::parse(&BASE.replace("sts:AssumeRole", "sts:TagSession")).unwrap().statements.remove(0);
         assert!(!a.equivalent_ignoring_sid(&c));
     }
 
@@ -368,13 +348,7 @@ mod tests {
     fn equivalent_text_decodes() {
         let enc: String = BASE
             .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
+            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
             .collect();
         assert!(equivalent_text(BASE, &enc).unwrap());
         assert!(equivalent_text(BASE, "{").is_err());

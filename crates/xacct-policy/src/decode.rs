@@ -19,15 +19,11 @@ pub fn decode_document(text: &str) -> Result<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let ok = i + 2 < bytes.len()
-                && bytes[i + 1].is_ascii_hexdigit()
-                && bytes[i + 2].is_ascii_hexdigit();
+            let ok = i + 2 < bytes.len() && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit();
             if !ok {
                 let end = (i + 3).min(text.len());
                 let snippet = String::from_utf8_lossy(&bytes[i..end]);
-                return Err(PolicyError::Decode(format!(
-                    "malformed escape `{snippet}` at byte {i}"
-                )));
+                return Err(PolicyError::Decode(format!("malformed escape `{snippet}` at byte {i}")));
             }
             i += 3;
         } else {
@@ -54,10 +50,7 @@ mod tests {
     #[test]
     fn decodes_iam_encoded_document() {
         let enc = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
-        assert_eq!(
-            decode_document(enc).unwrap(),
-            r#"{"Version":"2012-10-17","Statement":[]}"#
-        );
+        assert_eq!(decode_document(enc).unwrap(), r#"{"Version":"2012-10-17","Statement":[]}"#);
         assert!(is_percent_encoded(enc));
     }
 
@@ -88,9 +81,6 @@ mod tests {
 
     #[test]
     fn decodes_multibyte_utf8() {
-        assert_eq!(
-            decode_document("%7B%22a%22%3A%22%C3%A9%22%7D").unwrap(),
-            "{\"a\":\"é\"}"
-        );
+        assert_eq!(decode_document("%7B%22a%22%3A%22%C3%A9%22%7D").unwrap(), "{\"a\":\"é\"}");
     }
 }

@@ -20,12 +20,8 @@ pub fn parse_document(text: &str) -> Result<Value> {
 }
 
 fn doc_object(doc: &Value) -> Result<&Map<String, Value>> {
-    doc.as_object().ok_or_else(|| {
-        PolicyError::invalid(
-            "(document)",
-            format!("expected a JSON object, found {}", kind_of(doc)),
-        )
-    })
+    doc.as_object()
+        .ok_or_else(|| PolicyError::invalid("(document)", format!("expected a JSON object, found {}", kind_of(doc))))
 }
 
 /// The statements of a document as a slice of JSON values, whatever form
@@ -35,10 +31,9 @@ pub fn statements(doc: &Value) -> Result<Vec<&Value>> {
         None => Ok(Vec::new()),
         Some(Value::Array(items)) => Ok(items.iter().collect()),
         Some(obj @ Value::Object(_)) => Ok(vec![obj]),
-        Some(other) => Err(PolicyError::invalid(
-            "Statement",
-            format!("expected an object or an array, found {}", kind_of(other)),
-        )),
+        Some(other) => {
+            Err(PolicyError::invalid("Statement", format!("expected an object or an array, found {}", kind_of(other))))
+        }
     }
 }
 
@@ -48,26 +43,17 @@ fn sid_of(stmt: &Value) -> Option<&str> {
 
 /// The first statement whose `Sid` is `sid`, with its index.
 pub fn find_statement<'a>(doc: &'a Value, sid: &str) -> Option<(usize, &'a Value)> {
-    statements(doc)
-        .ok()?
-        .into_iter()
-        .enumerate()
-        .find(|(_, s)| sid_of(s) == Some(sid))
+    statements(doc).ok()?.into_iter().enumerate().find(|(_, s)| sid_of(s) == Some(sid))
 }
 
 /// The first statement equivalent to `stmt` ignoring `Sid` (for adoption), with its
 /// index and its `Sid`. Statements that do not parse are skipped.
 pub fn find_equivalent_statement(doc: &Value, stmt: &Value) -> Option<(usize, Option<String>)> {
     let wanted = Statement::from_value(stmt).ok()?;
-    statements(doc)
-        .ok()?
-        .into_iter()
-        .enumerate()
-        .find_map(|(i, s)| {
-            let have = Statement::from_value(s).ok()?;
-            have.equivalent_ignoring_sid(&wanted)
-                .then_some((i, have.sid))
-        })
+    statements(doc).ok()?.into_iter().enumerate().find_map(|(i, s)| {
+        let have = Statement::from_value(s).ok()?;
+        have.equivalent_ignoring_sid(&wanted).then_some((i, have.sid))
+    })
 }
 
 fn owned_sid(stmt: &Value) -> Result<String> {
@@ -90,11 +76,7 @@ fn statement_array(doc: &Value) -> Result<(Map<String, Value>, Vec<Value>)> {
 }
 
 fn positions(list: &[Value], sid: &str) -> Vec<usize> {
-    list.iter()
-        .enumerate()
-        .filter(|(_, s)| sid_of(s) == Some(sid))
-        .map(|(i, _)| i)
-        .collect()
+    list.iter().enumerate().filter(|(_, s)| sid_of(s) == Some(sid)).map(|(i, _)| i).collect()
 }
 
 /// Insert `stmt` (which must carry a `Sid`), or replace the statement with that
@@ -195,10 +177,7 @@ mod tests {
     #[test]
     fn insert_statement_refuses_existing_sid() {
         let doc = upsert_statement(&foreign_doc(), &ours()).unwrap();
-        assert_eq!(
-            insert_statement(&doc, &ours()).unwrap_err(),
-            PolicyError::DuplicateSid("XacctDev".into())
-        );
+        assert_eq!(insert_statement(&doc, &ours()).unwrap_err(), PolicyError::DuplicateSid("XacctDev".into()));
     }
 
     #[test]
@@ -238,14 +217,8 @@ mod tests {
     #[test]
     fn duplicate_sid_is_refused() {
         let doc = json!({"Statement":[ours(), ours()]});
-        assert!(matches!(
-            upsert_statement(&doc, &ours()),
-            Err(PolicyError::DuplicateSid(_))
-        ));
-        assert!(matches!(
-            remove_statement(&doc, "XacctDev"),
-            Err(PolicyError::DuplicateSid(_))
-        ));
+        assert!(matches!(upsert_statement(&doc, &ours()), Err(PolicyError::DuplicateSid(_))));
+        assert!(matches!(remove_statement(&doc, "XacctDev"), Err(PolicyError::DuplicateSid(_))));
     }
 
     #[test]
@@ -260,10 +233,7 @@ mod tests {
             hand_made.clone()
         })
         .unwrap();
-        assert_eq!(
-            find_equivalent_statement(&with_hand_made, &ours()),
-            Some((2, Some("ByHand".into())))
-        );
+        assert_eq!(find_equivalent_statement(&with_hand_made, &ours()), Some((2, Some("ByHand".into()))));
     }
 
     #[test]
@@ -279,9 +249,6 @@ mod tests {
     #[test]
     fn document_text_is_compact_and_ordered() {
         let doc = parse_document(r#"{ "Version": "2012-10-17", "Statement": [] }"#).unwrap();
-        assert_eq!(
-            to_document_text(&doc),
-            r#"{"Version":"2012-10-17","Statement":[]}"#
-        );
+        assert_eq!(to_document_text(&doc), r#"{"Version":"2012-10-17","Statement":[]}"#);
     }
 }

@@ -45,10 +45,7 @@ pub type Result<T, E = PolicyError> = std::result::Result<T, E>;
 
 impl PolicyError {
     pub(crate) fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
-        PolicyError::Invalid {
-            path: path.into(),
-            message: message.into(),
-        }
+        PolicyError::Invalid { path: path.into(), message: message.into() }
     }
 
     pub(crate) fn from_serde(err: &serde_json::Error) -> Self {
@@ -58,10 +55,6 @@ impl PolicyError {
             Some(i) => full[..i].to_string(),
             None => full,
         };
-        PolicyError::Json {
-            line: err.line(),
-            column: err.column(),
-            message,
-        }
+        PolicyError::Json { line: err.line(), column: err.column(), message }
     }
 }

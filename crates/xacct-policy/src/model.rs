@@ -59,11 +59,9 @@ impl Principal {
     pub fn values(&self, ty: PrincipalType) -> &[String] {
         match self {
             Principal::Any => &[],
-            Principal::Typed(entries) => entries
-                .iter()
-                .find(|(t, _)| *t == ty)
-                .map(|(_, v)| v.as_slice())
-                .unwrap_or(&[]),
+            Principal::Typed(entries) => {
+                entries.iter().find(|(t, _)| *t == ty).map(|(_, v)| v.as_slice()).unwrap_or(&[])
+            }
         }
     }
 
@@ -143,17 +141,8 @@ pub struct Statement {
     pub conditions: Vec<ConditionClause>,
 }
 
-const STATEMENT_KEYS: &[&str] = &[
-    "Sid",
-    "Effect",
-    "Principal",
-    "NotPrincipal",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-];
+const STATEMENT_KEYS: &[&str] =
+    &["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
 
 impl Policy {
     /// Parse raw JSON text (decode IAM's URL encoding first with
@@ -170,9 +159,7 @@ impl Policy {
 
     /// Build the model from an already-parsed JSON value.
     pub fn from_value(value: &Value) -> Result<Self> {
-        let obj = value
-            .as_object()
-            .ok_or_else(|| PolicyError::invalid("(document)", "expected a JSON object"))?;
+        let obj = value.as_object().ok_or_else(|| PolicyError::invalid("(document)", "expected a JSON object"))?;
         let mut version = None;
         let mut id = None;
         let mut statements = Vec::new();
@@ -190,26 +177,16 @@ impl Policy {
                     _ => {
                         return Err(PolicyError::invalid(
                             "Statement",
-                            format!(
-                                "expected an object or an array of objects, found {}",
-                                kind_of(v)
-                            ),
+                            format!("expected an object or an array of objects, found {}", kind_of(v)),
                         ))
                     }
                 },
                 other => {
-                    return Err(PolicyError::invalid(
-                        other,
-                        "unknown element; expected `Version`, `Id` or `Statement`",
-                    ))
+                    return Err(PolicyError::invalid(other, "unknown element; expected `Version`, `Id` or `Statement`"))
                 }
             }
         }
-        Ok(Policy {
-            version,
-            id,
-            statements,
-        })
+        Ok(Policy { version, id, statements })
     }
 }
 
@@ -222,49 +199,26 @@ impl Statement {
     /// Parse one statement, naming errors under `path`.
     pub(crate) fn parse_at(value: &Value, path: &str) -> Result<Self> {
         let obj = value.as_object().ok_or_else(|| {
-            PolicyError::invalid(
-                path,
-                format!("expected a statement object, found {}", kind_of(value)),
-            )
+            PolicyError::invalid(path, format!("expected a statement object, found {}", kind_of(value)))
         })?;
         for key in obj.keys() {
             if !STATEMENT_KEYS.contains(&key.as_str()) {
-                return Err(PolicyError::invalid(
-                    format!("{path}.{key}"),
-                    "unknown statement element",
-                ));
+                return Err(PolicyError::invalid(format!("{path}.{key}"), "unknown statement element"));
             }
         }
         let at = |k: &str| format!("{path}.{k}");
-        let sid = obj
-            .get("Sid")
-            .map(|v| expect_string(v, &at("Sid")))
-            .transpose()?;
+        let sid = obj.get("Sid").map(|v| expect_string(v, &at("Sid"))).transpose()?;
         let effect = match obj.get("Effect") {
-            None => {
-                return Err(PolicyError::invalid(
-                    at("Effect"),
-                    "missing; expected `Allow` or `Deny`",
-                ))
-            }
+            None => return Err(PolicyError::invalid(at("Effect"), "missing; expected `Allow` or `Deny`")),
             Some(v) => {
                 let s = expect_string(v, &at("Effect"))?;
                 parse_effect(&s).ok_or_else(|| {
-                    PolicyError::invalid(
-                        at("Effect"),
-                        format!("expected `Allow` or `Deny`, found `{s}`"),
-                    )
+                    PolicyError::invalid(at("Effect"), format!("expected `Allow` or `Deny`, found `{s}`"))
                 })?
             }
         };
-        let principal = obj
-            .get("Principal")
-            .map(|v| parse_principal(v, &at("Principal")))
-            .transpose()?;
-        let not_principal = obj
-            .get("NotPrincipal")
-            .map(|v| parse_principal(v, &at("NotPrincipal")))
-            .transpose()?;
+        let principal = obj.get("Principal").map(|v| parse_principal(v, &at("Principal"))).transpose()?;
+        let not_principal = obj.get("NotPrincipal").map(|v| parse_principal(v, &at("NotPrincipal"))).transpose()?;
         let list = |k: &str| obj.get(k).map(|v| string_list(v, &at(k))).transpose();
         let conditions = match obj.get("Condition") {
             None => Vec::new(),
@@ -312,26 +266,21 @@ pub(crate) fn kind_of(v: &Value) -> &'static str {
 }
 
 fn expect_string(v: &Value, path: &str) -> Result<String> {
-    v.as_str().map(str::to_string).ok_or_else(|| {
-        PolicyError::invalid(path, format!("expected a string, found {}", kind_of(v)))
-    })
+    v.as_str()
+        .map(str::to_string)
+        .ok_or_else(|| PolicyError::invalid(path, format!("expected a string, found {}", kind_of(v))))
 }
 
 /// A string or an array of strings.
 fn string_list(v: &Value, path: &str) -> Result<Vec<String>> {
     match v {
         Value::String(s) => Ok(vec![s.clone()]),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| expect_string(item, &format!("{path}[{i}]")))
-            .collect(),
+        Value::Array(items) => {
+            items.iter().enumerate().map(|(i, item)| expect_string(item, &format!("{path}[{i}]"))).collect()
+        }
         other => Err(PolicyError::invalid(
             path,
-            format!(
-                "expected a string or an array of strings, found {}",
-                kind_of(other)
-            ),
+            format!("expected a string or an array of strings, found {}", kind_of(other)),
         )),
     }
 }
@@ -356,10 +305,7 @@ fn parse_principal(v: &Value, path: &str) -> Result<Principal> {
             }
             Ok(Principal::Typed(entries))
         }
-        other => Err(PolicyError::invalid(
-            path,
-            format!("expected `*` or an object, found {}", kind_of(other)),
-        )),
+        other => Err(PolicyError::invalid(path, format!("expected `*` or an object, found {}", kind_of(other)))),
     }
 }
 
@@ -368,34 +314,21 @@ fn scalar_text(v: &Value, path: &str) -> Result<String> {
         Value::String(s) => Ok(s.clone()),
         Value::Bool(b) => Ok(b.to_string()),
         Value::Number(n) => Ok(n.to_string()),
-        other => Err(PolicyError::invalid(
-            path,
-            format!(
-                "expected a string, boolean or number, found {}",
-                kind_of(other)
-            ),
-        )),
+        other => {
+            Err(PolicyError::invalid(path, format!("expected a string, boolean or number, found {}", kind_of(other))))
+        }
     }
 }
 
 fn parse_conditions(v: &Value, path: &str) -> Result<Vec<ConditionClause>> {
-    let ops: &Map<String, Value> = v.as_object().ok_or_else(|| {
-        PolicyError::invalid(
-            path,
-            format!("expected an object of operators, found {}", kind_of(v)),
-        )
-    })?;
+    let ops: &Map<String, Value> = v
+        .as_object()
+        .ok_or_else(|| PolicyError::invalid(path, format!("expected an object of operators, found {}", kind_of(v))))?;
     let mut out = Vec::new();
     for (op, keys) in ops {
         let op_path = format!("{path}.{op}");
         let keys = keys.as_object().ok_or_else(|| {
-            PolicyError::invalid(
-                &op_path,
-                format!(
-                    "expected an object of condition keys, found {}",
-                    kind_of(keys)
-                ),
-            )
+            PolicyError::invalid(&op_path, format!("expected an object of condition keys, found {}", kind_of(keys)))
         })?;
         for (key, vals) in keys {
             let key_path = format!("{op_path}.{key}");
@@ -407,11 +340,7 @@ fn parse_conditions(v: &Value, path: &str) -> Result<Vec<ConditionClause>> {
                     .collect::<Result<Vec<_>>>()?,
                 other => vec![scalar_text(other, &key_path)?],
             };
-            out.push(ConditionClause {
-                operator: op.clone(),
-                key: key.clone(),
-                values,
-            });
+            out.push(ConditionClause { operator: op.clone(), key: key.clone(), values });
         }
     }
     Ok(out)
@@ -423,8 +352,7 @@ pub fn is_unique_id(s: &str) -> bool {
     (s.starts_with("AROA") || s.starts_with("AIDA"))
         && s.len() >= 16
         && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// `AWS` principal values (in `Principal` and `NotPrincipal`) that are unique IDs
@@ -465,10 +393,7 @@ mod tests {
         assert_eq!(pr.aws(), ["123456789012"]);
         assert_eq!(pr.values(PrincipalType::Service), ["ec2.amazonaws.com"]);
         assert_eq!(pr.values(PrincipalType::CanonicalUser), ["abc"]);
-        assert_eq!(
-            s.action.as_deref(),
-            Some(&["sts:AssumeRole".to_string()][..])
-        );
+        assert_eq!(s.action.as_deref(), Some(&["sts:AssumeRole".to_string()][..]));
         assert_eq!(s.conditions.len(), 3);
         assert_eq!(s.conditions[0].values, ["true"]);
         assert_eq!(s.conditions[1].values, ["3600"]);
@@ -491,8 +416,7 @@ mod tests {
 
     #[test]
     fn json_error_has_line_and_column() {
-        let err = Policy::parse("{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [,]\n}")
-            .unwrap_err();
+        let err = Policy::parse("{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [,]\n}").unwrap_err();
         match err {
             PolicyError::Json { line, column, .. } => {
                 assert_eq!(line, 3);
@@ -504,9 +428,7 @@ mod tests {
 
     #[test]
     fn wrong_element_names_its_path() {
-        let err =
-            Policy::parse(r#"{"Statement":[{"Effect":"Allow"},{"Effect":"Allow","Action":5}]}"#)
-                .unwrap_err();
+        let err = Policy::parse(r#"{"Statement":[{"Effect":"Allow"},{"Effect":"Allow","Action":5}]}"#).unwrap_err();
         assert_eq!(
             err,
             PolicyError::Invalid {
@@ -516,28 +438,16 @@ mod tests {
         );
         let err = Policy::parse(r#"{"Statement":{"Effect":"Maybe"}}"#).unwrap_err();
         assert!(err.to_string().contains("`Statement.Effect`"), "{err}");
-        let err = Policy::parse(r#"{"Statement":[{"Effect":"Allow","Principal":{"Aws":"1"}}]}"#)
-            .unwrap_err();
-        assert!(
-            err.to_string().contains("Statement[0].Principal.Aws"),
-            "{err}"
-        );
+        let err = Policy::parse(r#"{"Statement":[{"Effect":"Allow","Principal":{"Aws":"1"}}]}"#).unwrap_err();
+        assert!(err.to_string().contains("Statement[0].Principal.Aws"), "{err}");
         let err = Policy::parse(r#"{"Statement":[{"Effect":"Allow","Actions":"x"}]}"#).unwrap_err();
         assert!(err.to_string().contains("Statement[0].Actions"), "{err}");
-        let err = Policy::parse(
-            r#"{"Statement":[{"Effect":"Allow","Condition":{"StringEquals":{"k":null}}}]}"#,
-        )
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("Statement[0].Condition.StringEquals.k"),
-            "{err}"
-        );
+        let err =
+            Policy::parse(r#"{"Statement":[{"Effect":"Allow","Condition":{"StringEquals":{"k":null}}}]}"#).unwrap_err();
+        assert!(err.to_string().contains("Statement[0].Condition.StringEquals.k"), "{err}");
         assert!(Policy::parse("[]").is_err());
         assert!(Policy::parse(r#"{"Statement":"x"}"#).is_err());
-        assert!(
-            Policy::parse(r#"{"Statement":[{"Effect":"Allow","Principal":"arn:x"}]}"#).is_err()
-        );
+        assert!(Policy::parse(r#"{"Statement":[{"Effect":"Allow","Principal":"arn:x"}]}"#).is_err());
     }
 
     #[test]
@@ -552,10 +462,7 @@ mod tests {
             r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":["AROA1234567890ABCDEFG","arn:aws:iam::1:root","AIDAJQABLZS4A3QDU576Q"]},"Action":"sts:AssumeRole"}]}"#,
         )
         .unwrap();
-        assert_eq!(
-            unique_id_principals(&p),
-            ["AROA1234567890ABCDEFG", "AIDAJQABLZS4A3QDU576Q"]
-        );
+        assert_eq!(unique_id_principals(&p), ["AROA1234567890ABCDEFG", "AIDAJQABLZS4A3QDU576Q"]);
         assert!(!is_unique_id("AROA"));
         assert!(!is_unique_id("arn:aws:iam::123456789012:role/AROAX"));
     }

@@ -81,18 +81,10 @@ mod tests {
     #[test]
     fn quotas_and_checks() {
         let stmt = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:role/control-plane.cluster-api-provider-aws.sigs.k8s.io"},"Action":"sts:AssumeRole"}"#;
-        let doc = |n: usize| {
-            format!(
-                r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
-                vec![stmt; n].join(",")
-            )
-        };
+        let doc = |n: usize| format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, vec![stmt; n].join(","));
         assert!(check_size(&doc(1), TRUST_POLICY_DEFAULT_QUOTA).is_ok());
         let err = check_size(&doc(20), TRUST_POLICY_DEFAULT_QUOTA).unwrap_err();
-        assert!(
-            matches!(err, PolicyError::TooLarge { quota: 2048, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, PolicyError::TooLarge { quota: 2048, .. }), "{err}");
         assert_eq!(check_size("{}", 2), Ok(2));
         assert!(check_size("{ }", 2).is_ok());
         assert_eq!(inline_policies_size(["{}", "{ \"a\": 1 }"]), 9);
