@@ -1,0 +1,267 @@
+//! Behaviour beyond the golden files: errors, warnings, records, I/O helpers.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use xacct_manifest::{
+    patch, unified_diff, unpatch, write_atomic, AllowedNamespaces, IdentitySpec, Manifest, ManifestError, TargetKind,
+};
+
+const ROLE: &str = "arn:aws:iam::222222222222:role/control-plane.cluster-api-provider-aws.sigs.k8s.io";
+
+fn spec(name: &str) -> IdentitySpec {
+    IdentitySpec {
+        name: name.into(),
+        role_arn: ROLE.into(),
+        allowed_namespaces: AllowedNamespaces::All,
+        external_id: None,
+        duration_seconds: None,
+        session_name: None,
+    }
+}
+
+fn aws_cluster(name: &str, ns: &str, identity: Option<&str>) -> String {
+    let mut s = format!(
+        "---\napiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: AWSCluster\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  region: us-west-2\n"
+    );
+    if let Some(id) = identity {
+        s.push_str(&format!("  identityRef:\n    kind: AWSClusterRoleIdentity\n    name: {id}\n"));
+    }
+    s
+}
+
+fn parse(text: &str) -> Manifest {
+    Manifest::parse(Path::new("clusters/dev.yaml"), text).unwrap()
+}
+
+#[test]
+fn malformed_yaml_reports_file_line_and_column() {
+    let text = "apiVersion: v1\nkind: AWSCluster\nspec:\n  region: [us-west-2\n";
+    let err = Manifest::parse(Path::new("clusters/bad.yaml"), text).unwrap_err();
+    assert!(matches!(err, ManifestError::Syntax { line: 5, .. }), "{err:?}");
+    assert!(err.to_string().starts_with("clusters/bad.yaml:5:1: invalid yaml: "), "{err}");
+}
+
+#[test]
+fn file_without_targets_is_an_error() {
+    let m = parse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n");
+    let err = patch(&m, &spec("id")).unwrap_err();
+    assert!(matches!(err, ManifestError::NoTargets { line: 1, column: 1, .. }));
+    assert!(err.to_string().contains("clusters/dev.yaml:1:1: no object carries an identity"), "{err}");
+}
+
+#[test]
+fn conflicting_identity_refs_are_an_error() {
+    let text = aws_cluster("a", "default", Some("one")) + &aws_cluster("b", "default", Some("two"));
+    let err = patch(&parse(&text), &spec("one")).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, ManifestError::ConflictingIdentities { line: 21, column: 5, .. }), "{err:?}");
+    assert!(msg.contains("`AWSCluster` `default/b` uses `AWSClusterRoleIdentity/two`"), "{msg}");
+    assert!(msg.contains("`AWSCluster` `default/a` uses `AWSClusterRoleIdentity/one`"), "{msg}");
+}
+
+#[test]
+fn failed_patch_leaves_the_file_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.yaml");
+    let text = aws_cluster("a", "default", Some("one")) + &aws_cluster("b", "default", Some("two"));
+    std::fs::write(&path, &text).unwrap();
+    assert!(xacct_manifest::patch_file(&path, &spec("one")).is_err());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+}
+
+#[test]
+fn targets_and_namespaces() {
+    let text = aws_cluster("a", "team-a", None)
+        + &aws_cluster("b", "team-b", Some("x"))
+        + "---\napiVersion: controlplane.cluster.x-k8s.io/v1beta2\nkind: AWSManagedControlPlane\nmetadata:\n  name: eks\nspec: {}\n"
+        + "---\napiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: AWSClusterTemplate\nmetadata:\n  name: t\n  namespace: team-a\nspec:\n  template:\n    spec: {}\n";
+    let m = parse(&text);
+    let targets = m.targets();
+    let kinds: Vec<TargetKind> = targets.iter().map(|t| t.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            TargetKind::AwsCluster,
+            TargetKind::AwsCluster,
+            TargetKind::AwsManagedControlPlane,
+            TargetKind::AwsClusterTemplate
+        ]
+    );
+    assert_eq!(targets[1].identity_ref.as_ref().unwrap().to_string(), "AWSClusterRoleIdentity/x");
+    assert_eq!((targets[1].line, targets[1].column), (10, 1));
+    assert_eq!(m.namespaces().into_iter().collect::<Vec<_>>(), ["default", "team-a", "team-b"]);
+}
+
+#[test]
+fn allowed_namespaces_none_omits_the_key_with_a_warning() {
+    let text = aws_cluster("a", "default", None);
+    let p = patch(&parse(&text), &IdentitySpec { allowed_namespaces: AllowedNamespaces::None, ..spec("id") }).unwrap();
+    assert!(!p.text.contains("allowedNamespaces"));
+    assert!(p.diagnostics.iter().any(|d| d.message.contains("no namespace can use")), "{:?}", p.diagnostics);
+}
+
+#[test]
+fn namespace_outside_the_list_is_warned() {
+    let text = aws_cluster("a", "team-a", None);
+    let p = patch(
+        &parse(&text),
+        &IdentitySpec { allowed_namespaces: AllowedNamespaces::List(vec!["other".into()]), ..spec("id") },
+    )
+    .unwrap();
+    assert!(p.diagnostics.iter().any(|d| d.message.contains("namespace `team-a`")), "{:?}", p.diagnostics);
+}
+
+#[test]
+fn invalid_specs_are_rejected() {
+    let m = parse(&aws_cluster("a", "default", None));
+    let bad = [
+        IdentitySpec { name: "Bad_Name".into(), ..spec("x") },
+        IdentitySpec { role_arn: "not-an-arn".into(), ..spec("x") },
+        IdentitySpec { duration_seconds: Some(60), ..spec("x") },
+        IdentitySpec { session_name: Some("a b".into()), ..spec("x") },
+        IdentitySpec { allowed_namespaces: AllowedNamespaces::Selector(BTreeMap::new()), ..spec("x") },
+    ];
+    for s in bad {
+        assert!(matches!(patch(&m, &s), Err(ManifestError::InvalidSpec(_))), "{s:?}");
+    }
+}
+
+#[test]
+fn long_sessions_warn_about_role_chaining() {
+    let p =
+        patch(&parse(&aws_cluster("a", "default", None)), &IdentitySpec { duration_seconds: Some(7200), ..spec("x") })
+            .unwrap();
+    assert!(p.diagnostics.iter().any(|d| d.message.contains("1 hour")));
+}
+
+#[test]
+fn renaming_the_identity_warns_about_the_old_one_and_restores() {
+    let old_identity = "---\napiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: AWSClusterRoleIdentity\nmetadata:\n  name: old\nspec:\n  roleARN: arn:aws:iam::1:role/x\n";
+    let text = aws_cluster("a", "default", Some("old")) + old_identity;
+    let p = patch(&parse(&text), &spec("new")).unwrap();
+    assert!(p.text.contains("    name: new\n"));
+    assert!(p.text.contains(old_identity));
+    assert!(p.diagnostics.iter().any(|d| d.message.contains("`old` is left in place")));
+    assert_eq!(unpatch(&p.text, &p.record).unwrap(), text);
+}
+
+#[test]
+fn unpatch_keeps_unrelated_edits_made_after_patching() {
+    let text = aws_cluster("a", "default", None) + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n";
+    let p = patch(&parse(&text), &spec("id")).unwrap();
+    let edited = p.text.replace("region: us-west-2", "region: eu-west-1").replace("name: c\n", "name: c # renamed\n");
+    let back = unpatch(&edited, &p.record).unwrap();
+    assert_eq!(
+        back,
+        text.replace("region: us-west-2", "region: eu-west-1").replace("name: c\n", "name: c # renamed\n")
+    );
+}
+
+#[test]
+fn unpatch_refuses_when_an_owned_node_was_changed() {
+    let text = aws_cluster("a", "default", None);
+    let p = patch(&parse(&text), &spec("id")).unwrap();
+    let edited = p.text.replace("name: id\n", "name: someone-else\n");
+    let err = unpatch(&edited, &p.record).unwrap_err();
+    assert!(err.to_string().contains("was changed since xacct patched it"), "{err}");
+}
+
+#[test]
+fn repatching_with_a_new_spec_then_unpatching_the_combined_record_restores() {
+    let text = aws_cluster("a", "default", Some("legacy"));
+    let first = patch(&parse(&text), &spec("id")).unwrap();
+    let second = patch(
+        &parse(&first.text),
+        &IdentitySpec {
+            role_arn: "arn:aws:iam::333333333333:role/other".into(),
+            external_id: Some("ext-1".into()),
+            duration_seconds: Some(1800),
+            ..spec("id")
+        },
+    )
+    .unwrap();
+    assert!(second.changed);
+    assert!(second.text.contains("  externalID: ext-1\n  durationSeconds: 1800\n"), "{}", second.text);
+    let record = first.record.clone().then(second.record);
+    assert_eq!(unpatch(&second.text, &record).unwrap(), text);
+}
+
+#[test]
+fn empty_and_flow_holders() {
+    let cases = [
+        "apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: AWSCluster\nmetadata:\n  name: a\nspec:\n  identityRef:\n  region: x\n",
+        "apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: AWSCluster\nmetadata:\n  name: a\nspec: {}\n",
+        "apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: AWSCluster\nmetadata: {name: a}\nspec: {region: x, identityRef: {name: old}}",
+        "apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: AWSCluster\nmetadata:\n  name: a\nspec:\n  identityRef:\n    name: old\n    kind: AWSClusterStaticIdentity\n    extra: 1\n",
+    ];
+    for text in cases {
+        let p = patch(&parse(text), &spec("id")).unwrap();
+        let m = parse(&p.text);
+        let r = m.targets()[0].identity_ref.clone().unwrap();
+        assert_eq!((r.kind.as_str(), r.name.as_str()), ("AWSClusterRoleIdentity", "id"), "{}", p.text);
+        assert!(!patch(&m, &spec("id")).unwrap().changed, "{}", p.text);
+        assert_eq!(unpatch(&p.text, &p.record).unwrap(), text);
+    }
+}
+
+#[test]
+fn aws_cluster_without_spec_is_an_error_with_position() {
+    let text = "apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: AWSCluster\nmetadata:\n  name: a\n";
+    let err = patch(&parse(text), &spec("id")).unwrap_err();
+    assert!(err.to_string().starts_with("clusters/dev.yaml:1:1: `AWSCluster` `default/a` has no mapping"), "{err}");
+}
+
+#[test]
+fn duplicate_identity_documents_are_an_error() {
+    let id = "---\napiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: AWSClusterRoleIdentity\nmetadata:\n  name: id\nspec:\n  roleARN: x\n";
+    let text = aws_cluster("a", "default", None) + id + id;
+    let err = patch(&parse(&text), &spec("id")).unwrap_err();
+    assert!(err.to_string().contains("appears more than once"), "{err}");
+}
+
+#[test]
+fn is_patched_tells_a_planner_whether_anything_would_change() {
+    let m = parse(&aws_cluster("a", "default", None));
+    assert!(!m.is_patched(&spec("id")).unwrap());
+    let p = patch(&m, &spec("id")).unwrap();
+    assert!(parse(&p.text).is_patched(&spec("id")).unwrap());
+    assert!(!parse(&p.text).is_patched(&spec("other")).unwrap());
+}
+
+#[test]
+fn diff_and_atomic_write() {
+    let text = aws_cluster("a", "default", None);
+    let p = patch(&parse(&text), &spec("id")).unwrap();
+    let diff = unified_diff("clusters/dev.yaml", &text, &p.text);
+    assert!(diff.starts_with("--- a/clusters/dev.yaml\n+++ b/clusters/dev.yaml\n"), "{diff}");
+    assert!(diff.contains("+  identityRef:\n"));
+    assert_eq!(unified_diff("x", &text, &text), "");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dev.yaml");
+    std::fs::write(&path, &text).unwrap();
+    write_atomic(&path, &p.text).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), p.text);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "temporary file left behind");
+}
+
+#[test]
+fn record_json_shape_is_stable() {
+    let p = patch(&parse(&aws_cluster("a", "default", None)), &spec("id")).unwrap();
+    let json = serde_json::to_value(&p.record).unwrap();
+    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["steps"][0]["identity"], "id");
+    assert_eq!(json["steps"][0]["edits"][0]["op"], "insert_ref");
+    assert_eq!(json["steps"][0]["edits"][1]["op"], "append_identity");
+}
+
+#[test]
+fn file_without_trailing_newline() {
+    let text = aws_cluster("a", "default", None);
+    let text = text.trim_end();
+    let p = patch(&parse(text), &spec("id")).unwrap();
+    assert!(p.text.contains("us-west-2\n---\napiVersion"), "{}", p.text);
+    assert_eq!(unpatch(&p.text, &p.record).unwrap(), text);
+}
