@@ -82,14 +82,23 @@ pub trait Cloud: Send + Sync {
     /// `ListRolePolicies`: names of the role's inline policies.
     async fn list_role_policies(&self, account: &AccountId, role: &str) -> Result<Vec<String>, CloudError>;
     /// `GetRolePolicy`: one inline policy, decoded JSON text.
-    async fn get_role_policy(&self, account: &AccountId, role: &str, policy: &str)
-        -> Result<Option<String>, CloudError>;
+    async fn get_role_policy(
+        &self,
+        account: &AccountId,
+        role: &str,
+        policy: &str,
+    ) -> Result<Option<String>, CloudError>;
     /// The account's trust-policy size quota (`AssumeRolePolicySizeQuota`), or 2048 when the
     /// account does not let us read it.
     async fn trust_policy_quota(&self, account: &AccountId) -> Result<usize, CloudError>;
     /// `UpdateAssumeRolePolicy`, after checking the live trust policy still equals `expected`.
-    async fn update_trust_policy(&self, account: &AccountId, role: &str, expected: &str, document: &str)
-        -> Result<(), CloudError>;
+    async fn update_trust_policy(
+        &self,
+        account: &AccountId,
+        role: &str,
+        expected: &str,
+        document: &str,
+    ) -> Result<(), CloudError>;
     /// `PutRolePolicy`, after checking the live inline policy still equals `expected`.
     async fn put_role_policy(
         &self,
@@ -100,8 +109,13 @@ pub trait Cloud: Send + Sync {
         document: &str,
     ) -> Result<(), CloudError>;
     /// `DeleteRolePolicy`, after checking the live inline policy still equals `expected`.
-    async fn delete_role_policy(&self, account: &AccountId, role: &str, policy: &str, expected: &str)
-        -> Result<(), CloudError>;
+    async fn delete_role_policy(
+        &self,
+        account: &AccountId,
+        role: &str,
+        policy: &str,
+        expected: &str,
+    ) -> Result<(), CloudError>;
     /// Wait (bounded) until IAM reads back `document` (or absence, for `None`) consistently.
     async fn wait_consistent(&self, doc: &DocRef, document: Option<&str>) -> Result<(), CloudError>;
     /// How many AWS API calls this client has made so far (STS included).

@@ -1,3 +1,19 @@
-//! xacct-plan: the resource graph, the three-way diff, the plan model and plan file, and the
-//! [`Cloud`](cloud::Cloud) interface that live IAM is read and written through.
+//! xacct-plan: the three-way planner (desired file, stored state, live IAM), the plan model and
+//! plan file with live fingerprints, drift detection, and the [`Cloud`](cloud::Cloud) interface
+//! live IAM is read and written through.
+//!
+//! It decides what would change and why; it never writes (the executor in `xacct-apply` does)
+//! and never prints (the views in `xacct-render` do). Its only AWS knowledge is the `Cloud` trait.
+
 pub mod cloud;
+mod diff;
+pub mod drift;
+pub mod live;
+pub mod memory;
+pub mod model;
+mod planner;
+
+pub use cloud::{Cloud, CloudError, DocRef, LiveRole};
+pub use diff::{StoredManifest, StoredPolicy, StoredTrust};
+pub use model::*;
+pub use planner::{plan, PlanOptions};

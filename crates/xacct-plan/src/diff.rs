@@ -1,0 +1,495 @@
+//! The three-way diff per resource kind: desired (the file), stored (state), live (read now).
+//! See DESIGN.md's table; every row has a test in `tests/planner.rs`.
+
+use serde_json::{json, Value};
+use xacct_policy as policy;
+use xacct_spec::Address;
+
+use crate::cloud::{CloudError, LiveRole};
+use crate::model::{doc_fingerprint, sha256, Action, Change, Diagnostic, Drift, DriftKind, Level, Target};
+
+/// The outcome of diffing one resource.
+pub(crate) struct Diffed {
+    pub change: Change,
+    pub drift: Option<Drift>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub(crate) fn error(address: &Address, message: impl Into<String>, hint: Option<String>) -> Diagnostic {
+    Diagnostic { severity: Level::Error, address: Some(address.to_string()), message: message.into(), hint }
+}
+
+pub(crate) fn warning(address: &Address, message: impl Into<String>, hint: Option<String>) -> Diagnostic {
+    Diagnostic { severity: Level::Warning, address: Some(address.to_string()), message: message.into(), hint }
+}
+
+/// A change skeleton; callers fill in what differs.
+pub(crate) fn change(address: &Address, action: Action, target: Target) -> Change {
+    Change {
+        address: address.clone(),
+        kind: address.kind().to_string(),
+        actions: vec![action],
+        before: Value::Null,
+        after: Value::Null,
+        reason: None,
+        drift: false,
+        depends_on: Vec::new(),
+        live_fingerprint: None,
+        target,
+        live: None,
+        write: None,
+        state_after: Value::Null,
+        diff: None,
+    }
+}
+
+fn stmt_equiv(a: &Value, b: &Value, ignore_sid: bool) -> bool {
+    match (policy::Statement::from_value(a), policy::Statement::from_value(b)) {
+        (Ok(x), Ok(y)) => {
+            if ignore_sid {
+                x.equivalent_ignoring_sid(&y)
+            } else {
+                x.equivalent(&y)
+            }
+        }
+        _ => a == b,
+    }
+}
+
+fn doc_equiv(a: &Value, b: &Value) -> bool {
+    match (policy::Policy::from_value(a), policy::Policy::from_value(b)) {
+        (Ok(x), Ok(y)) => policy::equivalent(&x, &y),
+        _ => a == b,
+    }
+}
+
+/// Stored attributes of a trust statement.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct StoredTrust {
+    pub account: String,
+    pub role: String,
+    /// The statement's `Sid`; `None` for an adopted statement that had none.
+    pub sid: Option<String>,
+    pub statement: Value,
+}
+
+/// xacct's statement in a live trust document: by stored Sid, by equivalence to what was
+/// stored (an adopted statement without a Sid), or by the desired Sid.
+fn find_ours(doc: &Value, stored: Option<&StoredTrust>, desired_sid: Option<&str>) -> Option<(usize, Value)> {
+    let by_sid = |sid: &str| policy::find_statement(doc, sid).map(|(i, s)| (i, s.clone()));
+    match stored {
+        Some(StoredTrust { sid: Some(sid), .. }) => by_sid(sid),
+        Some(StoredTrust { sid: None, statement, .. }) => policy::find_equivalent_statement(doc, statement)
+            .and_then(|(i, _)| policy::statements(doc).ok().and_then(|v| v.get(i).map(|s| (i, (*s).clone())))),
+        None => desired_sid.and_then(by_sid),
+    }
+}
+
+/// Replace (Some) or remove (None) the statement at `index`, keeping every other statement as is.
+pub(crate) fn set_statement_at(doc: &Value, index: usize, stmt: Option<&Value>) -> Value {
+    let mut doc = doc.clone();
+    let obj = doc.as_object_mut().expect("policy documents are objects");
+    let mut list = match obj.remove("Statement") {
+        Some(Value::Array(v)) => v,
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    match stmt {
+        Some(s) if index < list.len() => list[index] = s.clone(),
+        Some(s) => list.push(s.clone()),
+        None if index < list.len() => {
+            list.remove(index);
+        }
+        None => {}
+    }
+    obj.insert("Statement".into(), Value::Array(list));
+    doc
+}
+
+pub(crate) struct TrustInput<'a> {
+    pub address: &'a Address,
+    pub account: &'a str,
+    pub role: &'a str,
+    pub desired: Option<&'a Value>,
+    pub stored: Option<&'a StoredTrust>,
+    pub live: Option<&'a Result<Option<LiveRole>, CloudError>>,
+}
+
+pub(crate) fn trust(i: TrustInput<'_>) -> Diffed {
+    let target = Target::Trust { account: i.account.to_string(), role: i.role.to_string() };
+    let mut diags = Vec::new();
+    let role = match i.live {
+        None => None,
+        Some(Err(e)) => {
+            diags.push(error(i.address, format!("cannot read role `{}` in account {}: {e}", i.role, i.account), None));
+            let mut c = change(i.address, Action::NoOp, target);
+            c.reason = Some("live state unknown: the read failed".into());
+            return Diffed { change: c, drift: None, diagnostics: diags };
+        }
+        Some(Ok(r)) => r.as_ref(),
+    };
+    let Some(role) = role else {
+        // The role is gone (a missing role is reported on its `role.*` address).
+        let mut c = change(i.address, if i.desired.is_some() { Action::Create } else { Action::Forget }, target);
+        c.before = i.stored.map(|s| s.statement.clone()).unwrap_or(Value::Null);
+        c.after = i.desired.cloned().unwrap_or(Value::Null);
+        let drift = i.stored.map(|s| Drift {
+            address: i.address.clone(),
+            kind: DriftKind::RoleMissing,
+            detail: format!("role `{}` no longer exists in account {}", i.role, i.account),
+            stored: s.statement.clone(),
+            live: Value::Null,
+        });
+        c.drift = drift.is_some();
+        if i.desired.is_none() {
+            c.reason = Some("the role is gone, and the statement with it: dropping it from state".into());
+        }
+        return Diffed { change: c, drift, diagnostics: diags };
+    };
+    let doc = match policy::parse_document(&role.trust_policy) {
+        Ok(d) => d,
+        Err(e) => {
+            diags.push(error(
+                i.address,
+                format!("the live trust policy of role `{}` in account {} does not parse: {e}", i.role, i.account),
+                None,
+            ));
+            return Diffed { change: change(i.address, Action::NoOp, target), drift: None, diagnostics: diags };
+        }
+    };
+    let desired_sid = i.desired.and_then(|d| d.get("Sid")).and_then(Value::as_str);
+    let ours = find_ours(&doc, i.stored, desired_sid);
+    let unique_ids = ours
+        .as_ref()
+        .and_then(|(_, s)| policy::Statement::from_value(s).ok())
+        .map(|s| {
+            let p = policy::Policy { version: None, id: None, statements: vec![s] };
+            policy::unique_id_principals(&p)
+        })
+        .unwrap_or_default();
+
+    let mut drift = None;
+    let mut mk_drift = |kind: DriftKind, detail: String, live: Value| {
+        drift = Some(Drift {
+            address: i.address.clone(),
+            kind,
+            detail,
+            stored: i.stored.map(|s| s.statement.clone()).unwrap_or(Value::Null),
+            live,
+        });
+    };
+    let (action, reason): (Action, Option<String>) = match (i.desired, i.stored, &ours) {
+        (Some(d), None, Some((_, l))) => {
+            if stmt_equiv(l, d, true) {
+                (Action::Adopt, Some("a statement with xacct's Sid is already there: recording it".into()))
+            } else {
+                (Action::Update, Some("a statement with xacct's Sid is there but differs".into()))
+            }
+        }
+        (Some(d), None, None) => match policy::find_equivalent_statement(&doc, d) {
+            Some((_, sid)) => (
+                Action::Adopt,
+                Some(format!(
+                    "an equivalent statement{} is already there (added by hand?): adopting it, no write",
+                    sid.map(|s| format!(" (`{s}`)")).unwrap_or_default()
+                )),
+            ),
+            None => (Action::Create, None),
+        },
+        (Some(_), Some(_), None) => {
+            mk_drift(DriftKind::Deleted, "xacct's trust statement was removed outside xacct".into(), Value::Null);
+            (Action::Create, Some("deleted outside xacct".into()))
+        }
+        (Some(d), Some(s), Some((_, l))) => {
+            if !unique_ids.is_empty() {
+                mk_drift(
+                    DriftKind::UniqueIdPrincipal,
+                    format!(
+                        "principal {} is a unique ID: the role it named was deleted (and maybe re-created), so this trust is broken",
+                        unique_ids.join(", ")
+                    ),
+                    l.clone(),
+                );
+                (Action::Update, Some("the trust principal became a unique ID".into()))
+            } else if stmt_equiv(l, &s.statement, false) {
+                if stmt_equiv(d, &s.statement, true) {
+                    (Action::NoOp, None)
+                } else {
+                    (Action::Update, Some("the desired statement changed".into()))
+                }
+            } else {
+                mk_drift(DriftKind::Modified, "xacct's trust statement was changed outside xacct".into(), l.clone());
+                if stmt_equiv(l, d, true) {
+                    (Action::Adopt, Some("changed outside xacct to what the file wants: recording it".into()))
+                } else {
+                    (Action::Update, Some("changed outside xacct".into()))
+                }
+            }
+        }
+        (None, Some(_), Some(_)) => (Action::Delete, Some("no longer in the file".into())),
+        (None, Some(_), None) => (Action::Forget, Some("no longer in the file, and already gone".into())),
+        (None, None, _) => (Action::NoOp, None),
+    };
+
+    let mut c = change(i.address, action, target);
+    c.drift = drift.is_some();
+    c.reason = reason;
+    c.live_fingerprint = Some(doc_fingerprint(&role.trust_policy));
+    c.live = Some(policy::to_document_text(&doc));
+    c.before =
+        ours.as_ref().map(|(_, l)| l.clone()).or_else(|| i.stored.map(|s| s.statement.clone())).unwrap_or(Value::Null);
+    c.after = i.desired.cloned().unwrap_or(Value::Null);
+    let new_doc = match (action, i.desired, &ours) {
+        (Action::Create | Action::Update, Some(d), Some((idx, _))) => Some(set_statement_at(&doc, *idx, Some(d))),
+        (Action::Create | Action::Update, Some(d), None) => Some(set_statement_at(&doc, usize::MAX, Some(d))),
+        (Action::Delete, _, Some((idx, _))) => Some(set_statement_at(&doc, *idx, None)),
+        _ => None,
+    };
+    if let Some(nd) = &new_doc {
+        if policy::statements(nd).map(|s| s.is_empty()).unwrap_or(false) {
+            diags.push(error(
+                i.address,
+                format!("removing xacct's statement would leave role `{}` in account {} with an empty trust policy, which IAM rejects", i.role, i.account),
+                Some("keep another statement in the role's trust policy (CAPA roles normally trust ec2.amazonaws.com)".into()),
+            ));
+        }
+        c.write = Some(policy::to_document_text(nd));
+    }
+    c.state_after = match (action, i.desired) {
+        (Action::Delete | Action::Forget, _) | (_, None) => Value::Null,
+        (Action::Adopt, Some(_)) => {
+            let (sid, stmt) = match &ours {
+                Some((_, l)) => (l.get("Sid").and_then(Value::as_str).map(String::from), l.clone()),
+                None => {
+                    let d = i.desired.unwrap();
+                    let (idx, sid) = policy::find_equivalent_statement(&doc, d).expect("adopt found one");
+                    (sid, policy::statements(&doc).unwrap()[idx].clone())
+                }
+            };
+            json!(StoredTrust { account: i.account.into(), role: i.role.into(), sid, statement: stmt })
+        }
+        (Action::NoOp, Some(_)) => i.stored.map(|s| json!(s)).unwrap_or(Value::Null),
+        (_, Some(d)) => json!(StoredTrust {
+            account: i.account.into(),
+            role: i.role.into(),
+            sid: d.get("Sid").and_then(Value::as_str).map(String::from),
+            statement: d.clone()
+        }),
+    };
+    Diffed { change: c, drift, diagnostics: diags }
+}
+
+/// Stored attributes of the assume policy.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct StoredPolicy {
+    pub account: String,
+    pub role: String,
+    pub policy: String,
+    pub document: Value,
+}
+
+pub(crate) struct PolicyInput<'a> {
+    pub address: &'a Address,
+    pub account: &'a str,
+    pub role: &'a str,
+    pub name: &'a str,
+    pub desired: Option<&'a Value>,
+    pub stored: Option<&'a StoredPolicy>,
+    pub live: Option<&'a Result<Option<String>, CloudError>>,
+}
+
+pub(crate) fn inline_policy(i: PolicyInput<'_>) -> Diffed {
+    let target = Target::InlinePolicy { account: i.account.into(), role: i.role.into(), policy: i.name.into() };
+    let mut diags = Vec::new();
+    let live_text = match i.live {
+        None => None,
+        Some(Err(e)) => {
+            diags.push(error(
+                i.address,
+                format!("cannot read inline policy `{}` of role `{}` in account {}: {e}", i.name, i.role, i.account),
+                None,
+            ));
+            return Diffed { change: change(i.address, Action::NoOp, target), drift: None, diagnostics: diags };
+        }
+        Some(Ok(t)) => t.clone(),
+    };
+    let live = match live_text.as_deref().map(policy::parse_document).transpose() {
+        Ok(v) => v,
+        Err(e) => {
+            diags.push(error(i.address, format!("the live inline policy `{}` does not parse: {e}", i.name), None));
+            return Diffed { change: change(i.address, Action::NoOp, target), drift: None, diagnostics: diags };
+        }
+    };
+    let mut drift = None;
+    let mut mk = |kind, detail: &str| {
+        drift = Some(Drift {
+            address: i.address.clone(),
+            kind,
+            detail: detail.into(),
+            stored: i.stored.map(|s| s.document.clone()).unwrap_or(Value::Null),
+            live: live.clone().unwrap_or(Value::Null),
+        })
+    };
+    let (action, reason): (Action, Option<String>) = match (i.desired, i.stored, &live) {
+        (Some(d), None, Some(l)) if doc_equiv(l, d) => {
+            (Action::Adopt, Some("an equivalent policy is already there: recording it".into()))
+        }
+        (Some(_), None, Some(_)) => {
+            (Action::Update, Some(format!("an inline policy named `{}` is there but differs", i.name)))
+        }
+        (Some(_), None, None) => (Action::Create, None),
+        (Some(_), Some(_), None) => {
+            mk(DriftKind::Deleted, "xacct's inline policy was deleted outside xacct");
+            (Action::Create, Some("deleted outside xacct".into()))
+        }
+        (Some(d), Some(s), Some(l)) => {
+            if doc_equiv(l, &s.document) {
+                if doc_equiv(d, &s.document) {
+                    (Action::NoOp, None)
+                } else {
+                    (Action::Update, Some("the set of workload roles changed".into()))
+                }
+            } else {
+                mk(DriftKind::Modified, "xacct's inline policy was changed outside xacct");
+                if doc_equiv(l, d) {
+                    (Action::Adopt, Some("changed outside xacct to what the file wants: recording it".into()))
+                } else {
+                    (Action::Update, Some("changed outside xacct".into()))
+                }
+            }
+        }
+        (None, Some(_), Some(_)) => (Action::Delete, Some("no workloads left".into())),
+        (None, Some(_), None) => (Action::Forget, Some("no workloads left, and already gone".into())),
+        (None, None, _) => (Action::NoOp, None),
+    };
+    let mut c = change(i.address, action, target);
+    c.reason = reason;
+    c.drift = drift.is_some();
+    c.live_fingerprint = live_text.as_deref().map(doc_fingerprint);
+    c.live = live.as_ref().map(policy::to_document_text);
+    c.before = live.clone().or_else(|| i.stored.map(|s| s.document.clone())).unwrap_or(Value::Null);
+    c.after = i.desired.cloned().unwrap_or(Value::Null);
+    if matches!(action, Action::Create | Action::Update) {
+        c.write = i.desired.map(policy::to_document_text);
+    }
+    c.state_after = match (action, i.desired) {
+        (Action::Delete | Action::Forget, _) | (_, None) => Value::Null,
+        (_, Some(d)) => json!(StoredPolicy {
+            account: i.account.into(),
+            role: i.role.into(),
+            policy: i.name.into(),
+            document: if action == Action::Adopt { live.clone().unwrap_or(d.clone()) } else { d.clone() }
+        }),
+    };
+    Diffed { change: c, drift, diagnostics: diags }
+}
+
+/// Stored attributes of a manifest patch.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct StoredManifest {
+    /// The path as written in the desired-state file.
+    pub path: String,
+    pub identity: String,
+    /// SHA-256 of the file as xacct left it.
+    pub applied_sha256: String,
+    /// What undoes xacct's edits.
+    pub record: xacct_manifest::PatchRecord,
+}
+
+pub(crate) struct ManifestInput<'a> {
+    pub address: &'a Address,
+    pub written: &'a str,
+    pub desired: Option<&'a xacct_manifest::IdentitySpec>,
+    pub stored: Option<&'a StoredManifest>,
+    /// The file's text, `None` when it does not exist.
+    pub live: Option<&'a str>,
+    pub path: &'a std::path::Path,
+}
+
+pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
+    let target = Target::Manifest { path: i.path.display().to_string() };
+    let mut diags = Vec::new();
+    let mut c = change(i.address, Action::NoOp, target.clone());
+    c.live_fingerprint = i.live.map(|t| sha256(t.as_bytes()));
+    c.live = i.live.map(String::from);
+    c.before = i.stored.map(|s| json!({ "identity": s.identity })).unwrap_or(Value::Null);
+    let Some(text) = i.live else {
+        if i.desired.is_some() {
+            diags.push(error(i.address, format!("manifest `{}` does not exist", i.written), None));
+        } else {
+            c.actions = vec![Action::Forget];
+            c.reason = Some("no longer in the file, and the manifest is gone".into());
+        }
+        return Diffed { change: c, drift: None, diagnostics: diags };
+    };
+    let edited = i.stored.is_some_and(|s| s.applied_sha256 != sha256(text.as_bytes()));
+    let drift = edited.then(|| Drift {
+        address: i.address.clone(),
+        kind: DriftKind::Modified,
+        detail: format!("`{}` was edited since xacct last patched it", i.written),
+        stored: json!({ "sha256": i.stored.map(|s| s.applied_sha256.clone()) }),
+        live: json!({ "sha256": sha256(text.as_bytes()) }),
+    });
+    match i.desired {
+        Some(want) => {
+            let parsed = xacct_manifest::Manifest::parse(i.path, text).and_then(|m| xacct_manifest::patch(&m, want));
+            let patched = match parsed {
+                Ok(p) => p,
+                Err(e) => {
+                    diags.push(error(i.address, e.to_string(), None));
+                    return Diffed { change: c, drift: None, diagnostics: diags };
+                }
+            };
+            for d in &patched.diagnostics {
+                diags.push(warning(i.address, d.to_string(), None));
+            }
+            c.after = json!({ "identity": want.name, "role_arn": want.role_arn });
+            let record = match i.stored {
+                Some(s) => s.record.clone().then(patched.record.clone()),
+                None => patched.record.clone(),
+            };
+            if patched.changed {
+                c.actions = vec![if i.stored.is_some() { Action::Update } else { Action::Create }];
+                c.diff = Some(xacct_manifest::unified_diff(i.written, text, &patched.text));
+                c.write = Some(patched.text.clone());
+                c.drift = edited;
+                c.reason = edited.then(|| "edited outside xacct".to_string());
+            } else if i.stored.is_none() {
+                c.actions = vec![Action::Adopt];
+                c.reason = Some("the manifest already has this identity: recording it".into());
+            } else if edited {
+                c.actions = vec![Action::Adopt];
+                c.drift = true;
+                c.reason = Some("edited outside xacct, identity still as desired: recording it".into());
+            }
+            let applied = patched.text.clone();
+            c.state_after = json!(StoredManifest {
+                path: i.written.into(),
+                identity: want.name.clone(),
+                applied_sha256: sha256(applied.as_bytes()),
+                record,
+            });
+            let drift = if c.drift { drift } else { None };
+            Diffed { change: c, drift, diagnostics: diags }
+        }
+        None => {
+            let Some(s) = i.stored else { return Diffed { change: c, drift: None, diagnostics: diags } };
+            match xacct_manifest::unpatch(text, &s.record) {
+                Ok(restored) => {
+                    c.actions = vec![Action::Delete];
+                    c.reason = Some("no longer in the file: removing xacct's edits".into());
+                    if restored != text {
+                        c.diff = Some(xacct_manifest::unified_diff(i.written, text, &restored));
+                        c.write = Some(restored);
+                    }
+                }
+                Err(e) => diags.push(error(
+                    i.address,
+                    format!("cannot remove xacct's edits from `{}`: {e}", i.written),
+                    Some(format!("restore the file by hand, then `xacct state rm '{}'`", i.address)),
+                )),
+            }
+            Diffed { change: c, drift, diagnostics: diags }
+        }
+    }
+}

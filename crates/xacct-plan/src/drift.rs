@@ -1,0 +1,131 @@
+//! Drift: live IAM and manifests against stored state only (the file's desired changes are not
+//! drift). What a scheduled job runs to learn that someone changed things behind xacct's back.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use xacct_spec::Address;
+use xacct_state::State;
+
+use crate::cloud::Cloud;
+use crate::diff;
+use crate::live::{refresh, Progress, ReadSet};
+use crate::model::{sha256, Diagnostic, Drift, DriftKind, Level};
+use crate::planner::stored;
+
+/// The `xacct drift --json` document.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DriftReport {
+    pub format_version: u32,
+    pub xacct_version: String,
+    pub lineage: Option<String>,
+    pub serial: Option<u64>,
+    /// How many owned resources were checked.
+    pub checked: usize,
+    pub drift: Vec<Drift>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub aws_calls: u64,
+}
+
+impl DriftReport {
+    pub fn in_sync(&self) -> bool {
+        self.drift.is_empty()
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == Level::Error)
+    }
+}
+
+/// Compare every resource in `state` with what is live now. Manifest paths are relative to `dir`.
+pub async fn detect(
+    dir: &Path,
+    state: Option<&State>,
+    cloud: Arc<dyn Cloud>,
+    parallelism: usize,
+    progress: &dyn Progress,
+) -> DriftReport {
+    let mut report = DriftReport {
+        format_version: crate::PLAN_FORMAT_VERSION,
+        xacct_version: env!("CARGO_PKG_VERSION").into(),
+        lineage: state.map(|s| s.lineage.clone()),
+        serial: state.map(|s| s.serial),
+        checked: 0,
+        drift: Vec::new(),
+        diagnostics: Vec::new(),
+        aws_calls: 0,
+    };
+    let stored = match stored(state) {
+        Ok(s) => s,
+        Err(e) => {
+            report.diagnostics.push(Diagnostic { severity: Level::Error, address: None, message: e, hint: None });
+            return report;
+        }
+    };
+    let before = cloud.call_count();
+    let mut set = ReadSet::default();
+    for t in stored.trust.values() {
+        set.roles.insert((t.account.clone(), t.role.clone()));
+    }
+    if let Some(p) = &stored.policy {
+        set.policies.insert((p.account.clone(), p.role.clone(), p.policy.clone()));
+    }
+    let live = refresh(cloud.clone(), &set, parallelism, progress).await;
+    for (addr, t) in &stored.trust {
+        report.checked += 1;
+        let d = diff::trust(diff::TrustInput {
+            address: addr,
+            account: &t.account,
+            role: &t.role,
+            desired: Some(&t.statement),
+            stored: Some(t),
+            live: live.role(&t.account, &t.role),
+        });
+        report.drift.extend(d.drift);
+        report.diagnostics.extend(d.diagnostics.into_iter().filter(|d| d.severity == Level::Error));
+    }
+    if let Some(p) = &stored.policy {
+        report.checked += 1;
+        let d = diff::inline_policy(diff::PolicyInput {
+            address: &Address::AssumePolicy,
+            account: &p.account,
+            role: &p.role,
+            name: &p.policy,
+            desired: Some(&p.document),
+            stored: Some(p),
+            live: live.policy(&p.account, &p.role, &p.policy),
+        });
+        report.drift.extend(d.drift);
+        report.diagnostics.extend(d.diagnostics.into_iter().filter(|d| d.severity == Level::Error));
+    }
+    for (addr, m) in &stored.manifests {
+        report.checked += 1;
+        let path = dir.join(&m.path);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let now = sha256(&bytes);
+                if now != m.applied_sha256 {
+                    report.drift.push(Drift {
+                        address: addr.clone(),
+                        kind: DriftKind::Modified,
+                        detail: format!("`{}` was edited since xacct last patched it", m.path),
+                        stored: json!({ "sha256": m.applied_sha256 }),
+                        live: json!({ "sha256": now }),
+                    });
+                }
+            }
+            Err(_) => report.drift.push(Drift {
+                address: addr.clone(),
+                kind: DriftKind::Deleted,
+                detail: format!("`{}` no longer exists", m.path),
+                stored: json!({ "sha256": m.applied_sha256 }),
+                live: serde_json::Value::Null,
+            }),
+        }
+    }
+    report.drift.sort_by(|a, b| a.address.cmp(&b.address));
+    report.aws_calls = cloud.call_count() - before;
+    report
+}

@@ -1,0 +1,463 @@
+//! The planner: desired resources, stored state and a refresh of live IAM in, a [`Plan`] out.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use xacct_policy as policy;
+use xacct_spec::{Address, AllowedNamespaces, DesiredResource, Spec};
+use xacct_state::State;
+
+use crate::cloud::{Cloud, LiveRole};
+use crate::diff::{self, error, warning, StoredManifest, StoredPolicy, StoredTrust};
+use crate::live::{refresh, Live, Progress, ReadSet};
+use crate::model::{sha256, Action, Plan, Target, PLAN_FORMAT_VERSION};
+
+/// How to plan.
+#[derive(Clone, Debug)]
+pub struct PlanOptions {
+    /// Read live IAM (`--refresh=false` plans from state alone; such a plan cannot be applied).
+    pub refresh: bool,
+    /// Plan only these addresses and what they depend on (`--target`).
+    pub targets: Vec<Address>,
+    /// Accounts read at once.
+    pub parallelism: usize,
+    pub xacct_version: String,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            refresh: true,
+            targets: Vec::new(),
+            parallelism: 10,
+            xacct_version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// Everything xacct owns according to state, typed.
+#[derive(Default)]
+pub(crate) struct Stored {
+    pub trust: BTreeMap<Address, StoredTrust>,
+    pub policy: Option<StoredPolicy>,
+    pub manifests: BTreeMap<Address, StoredManifest>,
+}
+
+pub(crate) fn stored(state: Option<&State>) -> Result<Stored, String> {
+    let mut out = Stored::default();
+    let Some(state) = state else { return Ok(out) };
+    for (addr, r) in &state.resources {
+        let a: Address = addr.parse().map_err(|e| format!("state: {e}"))?;
+        let bad = |e: serde_json::Error| format!("state entry `{addr}` is not what this xacct wrote: {e}");
+        match &a {
+            Address::Trust(_) => {
+                out.trust.insert(a.clone(), serde_json::from_value(r.attributes.clone()).map_err(bad)?);
+            }
+            Address::AssumePolicy => out.policy = Some(serde_json::from_value(r.attributes.clone()).map_err(bad)?),
+            Address::Manifest { .. } => {
+                out.manifests.insert(a.clone(), serde_json::from_value(r.attributes.clone()).map_err(bad)?);
+            }
+            Address::Role(_) => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Build the plan.
+pub async fn plan(
+    spec: &Spec,
+    spec_bytes: &[u8],
+    state: Option<&State>,
+    cloud: Arc<dyn Cloud>,
+    opts: &PlanOptions,
+    progress: &dyn Progress,
+) -> Plan {
+    let mut plan = Plan {
+        format_version: PLAN_FORMAT_VERSION,
+        xacct_version: opts.xacct_version.clone(),
+        spec_digest: sha256(spec_bytes),
+        lineage: state.map(|s| s.lineage.clone()),
+        serial: state.map(|s| s.serial),
+        refreshed: opts.refresh,
+        targets: opts.targets.iter().map(ToString::to_string).collect(),
+        changes: Vec::new(),
+        drift: Vec::new(),
+        diagnostics: Vec::new(),
+        summary: Default::default(),
+        applyable: true,
+    };
+    let stored = match stored(state) {
+        Ok(s) => s,
+        Err(e) => {
+            plan.diagnostics.push(crate::model::Diagnostic {
+                severity: crate::model::Level::Error,
+                address: None,
+                message: e,
+                hint: None,
+            });
+            plan.summarize(0);
+            return plan;
+        }
+    };
+    let desired = spec.desired();
+    let calls_before = cloud.call_count();
+
+    // What to read: every role and policy the file or the state names.
+    let mut set = ReadSet::default();
+    for r in desired.resources.values() {
+        match r {
+            DesiredResource::Role { account, role } => {
+                set.roles.insert((account.clone(), role.name.clone()));
+            }
+            DesiredResource::AssumePolicy { account, role, policy_name, .. } => {
+                set.policies.insert((account.clone(), role.name.clone(), policy_name.clone()));
+            }
+            _ => {}
+        }
+    }
+    for t in stored.trust.values() {
+        set.roles.insert((t.account.clone(), t.role.clone()));
+    }
+    if let Some(p) = &stored.policy {
+        set.policies.insert((p.account.clone(), p.role.clone(), p.policy.clone()));
+    }
+    let live = if opts.refresh {
+        refresh(cloud.clone(), &set, opts.parallelism, progress).await
+    } else {
+        live_from_state(&set, &stored)
+    };
+
+    // Manifests: the identity each workload's files should carry.
+    let mut manifest_texts: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
+    let mut read_text =
+        |p: &PathBuf| manifest_texts.entry(p.clone()).or_insert_with(|| std::fs::read_to_string(p).ok()).clone();
+    let mut namespaces: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in desired.resources.values() {
+        if let DesiredResource::Manifest { workload, path, identity, .. } = r {
+            if identity.allowed_namespaces.is_none() {
+                if let Some(text) = read_text(path) {
+                    if let Ok(m) = xacct_manifest::Manifest::parse(path, &text) {
+                        namespaces.entry(workload.clone()).or_default().extend(m.namespaces());
+                    }
+                }
+            }
+        }
+    }
+
+    let mut diffed = Vec::new();
+    for (addr, r) in &desired.resources {
+        match r {
+            DesiredResource::Role { account, role } => {
+                let mut c = diff::change(
+                    addr,
+                    Action::NoOp,
+                    Target::Role { account: account.clone(), role: role.name.clone() },
+                );
+                match live.role(account, &role.name) {
+                    Some(Ok(Some(lr))) => {
+                        c.live_fingerprint = Some(sha256(lr.role_id.as_bytes()));
+                        check_session_duration(spec, addr, lr, &mut plan);
+                    }
+                    Some(Ok(None)) => plan.diagnostics.push(error(
+                        addr,
+                        format!("role `{}` does not exist in account {account}", role.name),
+                        Some("create the CAPA IAM roles first (`clusterawsadm bootstrap iam` or the DKP prerequisites), or name the right role with `role:`".into()),
+                    )),
+                    Some(Err(e)) => plan.diagnostics.push(error(addr, format!("cannot read role `{}`: {e}", role.name), None)),
+                    None => {}
+                }
+                plan.changes.push(c);
+            }
+            DesiredResource::Trust { account, role, statement, .. } => diffed.push(diff::trust(diff::TrustInput {
+                address: addr,
+                account,
+                role: &role.name,
+                desired: Some(statement),
+                stored: stored.trust.get(addr),
+                live: live.role(account, &role.name),
+            })),
+            DesiredResource::AssumePolicy { account, role, policy_name, document } => {
+                if let Some(s) = stored.policy.as_ref().filter(|s| s.policy != *policy_name) {
+                    plan.diagnostics.push(error(
+                        addr,
+                        format!("the assume policy was renamed from `{}` to `{policy_name}`", s.policy),
+                        Some(
+                            "renaming is not supported: restore the old name, or `xacct destroy` and apply again"
+                                .into(),
+                        ),
+                    ));
+                }
+                diffed.push(diff::inline_policy(diff::PolicyInput {
+                    address: addr,
+                    account,
+                    role: &role.name,
+                    name: policy_name,
+                    desired: Some(document),
+                    stored: stored.policy.as_ref(),
+                    live: live.policy(account, &role.name, policy_name),
+                }))
+            }
+            DesiredResource::Manifest { workload, path, written, identity } => {
+                let spec_identity = xacct_manifest::IdentitySpec {
+                    name: identity.name.clone(),
+                    role_arn: identity.role_arn.clone(),
+                    allowed_namespaces: match &identity.allowed_namespaces {
+                        Some(a) => to_manifest_ns(a),
+                        None => xacct_manifest::AllowedNamespaces::List(
+                            namespaces.get(workload).map(|s| s.iter().cloned().collect()).unwrap_or_default(),
+                        ),
+                    },
+                    external_id: identity.external_id.clone(),
+                    duration_seconds: identity.duration_seconds,
+                    session_name: identity.session_name.clone(),
+                };
+                let text = read_text(path);
+                diffed.push(diff::manifest(diff::ManifestInput {
+                    address: addr,
+                    written,
+                    desired: Some(&spec_identity),
+                    stored: stored.manifests.get(addr),
+                    live: text.as_deref(),
+                    path,
+                }));
+            }
+        }
+    }
+    // Owned things the file no longer asks for.
+    for (addr, s) in &stored.trust {
+        if !desired.resources.contains_key(addr) {
+            diffed.push(diff::trust(diff::TrustInput {
+                address: addr,
+                account: &s.account,
+                role: &s.role,
+                desired: None,
+                stored: Some(s),
+                live: live.role(&s.account, &s.role),
+            }));
+        }
+    }
+    if let Some(s) = stored.policy.as_ref().filter(|_| !desired.resources.contains_key(&Address::AssumePolicy)) {
+        diffed.push(diff::inline_policy(diff::PolicyInput {
+            address: &Address::AssumePolicy,
+            account: &s.account,
+            role: &s.role,
+            name: &s.policy,
+            desired: None,
+            stored: Some(s),
+            live: live.policy(&s.account, &s.role, &s.policy),
+        }));
+    }
+    for (addr, s) in &stored.manifests {
+        if !desired.resources.contains_key(addr) {
+            let path = spec.dir.join(&s.path);
+            let text = read_text(&path);
+            diffed.push(diff::manifest(diff::ManifestInput {
+                address: addr,
+                written: &s.path,
+                desired: None,
+                stored: Some(s),
+                live: text.as_deref(),
+                path: &path,
+            }));
+        }
+    }
+    for d in diffed {
+        plan.changes.push(d.change);
+        plan.drift.extend(d.drift);
+        plan.diagnostics.extend(d.diagnostics);
+    }
+
+    if opts.refresh {
+        check_limits(spec, &mut plan, &cloud).await;
+    } else {
+        plan.diagnostics.push(crate::model::Diagnostic {
+            severity: crate::model::Level::Warning,
+            address: None,
+            message: "planned from state alone (--refresh=false): live IAM was not read, so changes made outside xacct are not shown".into(),
+            hint: Some("this plan cannot be applied; plan again with refresh to apply".into()),
+        });
+    }
+    order(&desired.graph, &mut plan);
+    if !opts.targets.is_empty() {
+        restrict(&desired.graph, &opts.targets, &mut plan);
+    }
+    plan.summarize(cloud.call_count() - calls_before);
+    if !opts.refresh {
+        plan.applyable = false;
+    }
+    plan
+}
+
+fn to_manifest_ns(a: &AllowedNamespaces) -> xacct_manifest::AllowedNamespaces {
+    match a {
+        AllowedNamespaces::All => xacct_manifest::AllowedNamespaces::All,
+        AllowedNamespaces::None => xacct_manifest::AllowedNamespaces::None,
+        AllowedNamespaces::List(l) => xacct_manifest::AllowedNamespaces::List(l.clone()),
+        AllowedNamespaces::Selector(s) => xacct_manifest::AllowedNamespaces::Selector(s.clone()),
+    }
+}
+
+/// A live view that says "live is what state says": for `--refresh=false`.
+fn live_from_state(set: &ReadSet, stored: &Stored) -> Live {
+    let mut live = Live::default();
+    for (account, role) in &set.roles {
+        let stmts: Vec<Value> = stored
+            .trust
+            .values()
+            .filter(|t| &t.account == account && &t.role == role)
+            .map(|t| t.statement.clone())
+            .collect();
+        let doc = json!({ "Version": "2012-10-17", "Statement": stmts });
+        live.roles.insert(
+            (account.clone(), role.clone()),
+            Ok(Some(LiveRole {
+                arn: String::new(),
+                role_id: String::new(),
+                trust_policy: doc.to_string(),
+                max_session_duration: 3600,
+            })),
+        );
+    }
+    for (account, role, name) in &set.policies {
+        let doc = stored
+            .policy
+            .as_ref()
+            .filter(|p| &p.account == account && &p.role == role && &p.policy == name)
+            .map(|p| p.document.to_string());
+        live.policies.insert((account.clone(), role.clone(), name.clone()), Ok(doc));
+    }
+    live
+}
+
+fn check_session_duration(spec: &Spec, addr: &Address, role: &LiveRole, plan: &mut Plan) {
+    let Some(w) = addr.workload().and_then(|n| spec.workload(n)) else { return };
+    if let Some(d) = w.identity.duration_seconds {
+        if i64::from(d) > i64::from(role.max_session_duration) {
+            plan.diagnostics.push(error(
+                addr,
+                format!(
+                    "identity `{}` asks for {d}-second sessions but role `{}` allows at most {} (MaxSessionDuration)",
+                    w.identity.name, w.role.name, role.max_session_duration
+                ),
+                Some("lower `identity.duration_seconds` or raise the role's MaxSessionDuration".into()),
+            ));
+        }
+    }
+}
+
+/// Limits real IAM enforces and the emulator does not: trust size against the account's quota,
+/// and the management role's inline-policy budget.
+async fn check_limits(spec: &Spec, plan: &mut Plan, cloud: &Arc<dyn Cloud>) {
+    let mut diags = Vec::new();
+    for c in &plan.changes {
+        let Some(doc) = c.write.as_deref() else { continue };
+        match (&c.target, c.action()) {
+            (Target::Trust { account, role }, Action::Create | Action::Update) => {
+                let size = policy::iam_size(doc);
+                if size <= policy::TRUST_POLICY_DEFAULT_QUOTA {
+                    continue;
+                }
+                let quota = cloud.trust_policy_quota(account).await.unwrap_or(policy::TRUST_POLICY_DEFAULT_QUOTA);
+                if size > quota {
+                    diags.push(error(
+                        &c.address,
+                        format!("the trust policy of role `{role}` in account {account} would be {size} characters; the account allows {quota}"),
+                        Some(format!(
+                            "ask AWS to raise the `Role trust policy length` quota (up to {}), or remove unused statements",
+                            policy::TRUST_POLICY_MAX_QUOTA
+                        )),
+                    ));
+                }
+            }
+            (Target::InlinePolicy { account, role, policy: name }, Action::Create | Action::Update) => {
+                let ours = policy::iam_size(doc);
+                let mut others = 0;
+                if ours > 0 {
+                    match cloud.list_role_policies(account, role).await {
+                        Ok(names) => {
+                            for n in names.iter().filter(|n| *n != name) {
+                                if let Ok(Some(d)) = cloud.get_role_policy(account, role, n).await {
+                                    others += policy::iam_size(&d);
+                                }
+                            }
+                        }
+                        Err(e) => diags.push(warning(
+                            &c.address,
+                            format!("cannot list the role's other inline policies to check the size budget: {e}"),
+                            None,
+                        )),
+                    }
+                }
+                let budget = policy::ROLE_INLINE_POLICIES_QUOTA;
+                if ours + others > budget {
+                    let available = budget.saturating_sub(others);
+                    diags.push(error(
+                        &c.address,
+                        format!(
+                            "the assume policy needs {ours} characters but role `{role}` has {available} of its {budget}-character inline budget left ({others} used by its other inline policies) for {} workload roles",
+                            spec.workloads.len()
+                        ),
+                        Some("grant by organization instead of by ARN: `management.assume_policy.grant: { organization: o-xxxxxxxxxx }` (or `{ org_paths: [...] }`)".into()),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    plan.diagnostics.extend(diags);
+}
+
+/// Fill `depends_on`: creates and updates follow the graph; removals run in reverse (manifests
+/// first, then trust statements and the assume policy).
+fn order(graph: &xacct_spec::Graph, plan: &mut Plan) {
+    let present: BTreeSet<Address> = plan.changes.iter().map(|c| c.address.clone()).collect();
+    let manifest_removals: Vec<Address> = plan
+        .changes
+        .iter()
+        .filter(|c| c.kind == "manifest" && matches!(c.action(), Action::Delete | Action::Forget))
+        .map(|c| c.address.clone())
+        .collect();
+    for c in &mut plan.changes {
+        let mut deps: Vec<Address> = if graph.contains(&c.address) {
+            graph.dependencies(&c.address).into_iter().filter(|d| present.contains(d)).collect()
+        } else {
+            Vec::new()
+        };
+        match (&c.address, c.action()) {
+            (Address::Trust(w), Action::Delete | Action::Forget) => {
+                deps.extend(manifest_removals.iter().filter(|m| m.workload() == Some(w.as_str())).cloned())
+            }
+            (Address::AssumePolicy, _) => deps.extend(manifest_removals.iter().cloned()),
+            _ => {}
+        }
+        deps.sort();
+        deps.dedup();
+        c.depends_on = deps;
+    }
+    plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
+}
+
+/// Keep only the targeted addresses and what they depend on.
+fn restrict(graph: &xacct_spec::Graph, targets: &[Address], plan: &mut Plan) {
+    let mut keep: BTreeSet<Address> = BTreeSet::new();
+    let mut stack: Vec<Address> = targets.to_vec();
+    while let Some(a) = stack.pop() {
+        if keep.insert(a.clone()) {
+            stack.extend(graph.dependencies(&a));
+        }
+    }
+    plan.changes.retain(|c| keep.contains(&c.address));
+    plan.drift.retain(|d| keep.contains(&d.address));
+    plan.diagnostics.retain(|d| d.address.as_ref().is_none_or(|a| keep.iter().any(|k| k.to_string() == *a)));
+    plan.diagnostics.push(crate::model::Diagnostic {
+        severity: crate::model::Level::Warning,
+        address: None,
+        message: format!(
+            "planning only {} and what they depend on: the result may be incomplete",
+            targets.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+        ),
+        hint: Some("run a full plan before relying on the state".into()),
+    });
+}
