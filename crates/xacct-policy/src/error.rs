@@ -44,6 +44,17 @@ pub enum PolicyError {
 pub type Result<T, E = PolicyError> = std::result::Result<T, E>;
 
 impl PolicyError {
+    /// The 1-based line and column this error points at in `text` (the decoded
+    /// document it came from): serde_json's position for [`PolicyError::Json`], the
+    /// element's position (via [`crate::locate`]) for [`PolicyError::Invalid`].
+    pub fn position(&self, text: &str) -> Option<(usize, usize)> {
+        match self {
+            PolicyError::Json { line, column, .. } => Some((*line, *column)),
+            PolicyError::Invalid { path, .. } => crate::locate::locate(text, path),
+            _ => None,
+        }
+    }
+
     pub(crate) fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
         PolicyError::Invalid { path: path.into(), message: message.into() }
     }

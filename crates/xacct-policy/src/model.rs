@@ -451,6 +451,16 @@ mod tests {
     }
 
     #[test]
+    fn element_error_has_position() {
+        let text = "{\"Statement\": [\n  {\"Effect\": \"Allow\",\n   \"Action\": 5}]}";
+        let err = Policy::parse(text).unwrap_err();
+        assert_eq!(err.position(text), Some((3, 4)));
+        let err = Policy::parse("{\n,").unwrap_err();
+        assert_eq!(err.position(""), Some((2, 1)));
+        assert_eq!(PolicyError::MissingSid.position(text), None);
+    }
+
+    #[test]
     fn parse_encoded_decodes() {
         let p = Policy::parse_encoded("%7B%22Statement%22%3A%5B%5D%7D").unwrap();
         assert!(p.statements.is_empty());

@@ -209,7 +209,7 @@ pub fn validate_value(doc: &Value, kind: PolicyKind) -> Vec<Finding> {
             Ok(parsed) => review(&mut f, &parsed, path, kind),
             Err(PolicyError::Invalid { path: p, message }) => {
                 // Structural findings above already cover missing/unknown elements.
-                if !f.0.iter().any(|x| x.path == p) {
+                if !message.starts_with("missing") && !f.0.iter().any(|x| x.path == p) {
                     f.add(Severity::Error, "INVALID_ELEMENT", p, message);
                 }
             }
@@ -275,6 +275,9 @@ fn structure<'a>(f: &mut Findings, map: &'a Map<String, Value>, path: &str, kind
     match map.get("Effect") {
         None => f.add(Severity::Error, "MISSING_EFFECT", path, "no `Effect`: expected `Allow` or `Deny`"),
         Some(Value::String(e)) if e == "Allow" || e == "Deny" => {}
+        Some(Value::String(e)) if crate::model::parse_effect(e).is_some() => {
+            f.add(Severity::Warning, "EFFECT_CASE", at("Effect"), format!("`{e}`: IAM spells it `Allow` or `Deny`"))
+        }
         Some(e) => f.add(
             Severity::Error,
             "INVALID_EFFECT",
@@ -524,7 +527,9 @@ mod tests {
     fn effect_must_be_allow_or_deny() {
         let f = finding(&TRUST.replace("\"Allow\"", "\"Permit\""), PolicyKind::Trust, "INVALID_EFFECT");
         assert_eq!(f.path, "Statement[0].Effect");
-        assert!(codes(&TRUST.replace("\"Effect\":\"Allow\",", ""), PolicyKind::Trust).contains(&"MISSING_EFFECT"));
+        assert_eq!(codes(&TRUST.replace("\"Effect\":\"Allow\",", ""), PolicyKind::Trust), ["MISSING_EFFECT"]);
+        let f = finding(&TRUST.replace("\"Allow\"", "\"allow\""), PolicyKind::Trust, "EFFECT_CASE");
+        assert_eq!(f.severity, Severity::Warning);
     }
 
     #[test]
