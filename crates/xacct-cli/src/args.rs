@@ -58,6 +58,14 @@ pub enum Command {
     ///   xacct graph -f examples/tiers/xacct.yaml --format mermaid
     #[command(verbatim_doc_comment)]
     Graph(GraphArgs),
+    /// The IAM policy engine on its own: diff, fmt, check, can-assume.
+    ///
+    /// The same judgement xacct uses when planning, for reviewers and CI.
+    ///
+    /// Example:
+    ///   xacct policy diff live-trust.json desired-trust.json
+    #[command(verbatim_doc_comment)]
+    Policy(crate::commands::policy::PolicyArgs),
 }
 
 #[derive(Debug, Args)]

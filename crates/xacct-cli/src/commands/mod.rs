@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod graph;
+pub(crate) mod policy;
 mod validate;
 
 use crate::args::{Cli, Command};
@@ -10,6 +11,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Validate(a) => validate::run(&cli.global, &a, printer),
         Command::Graph(a) => graph::run(&cli.global, &a, printer),
+        Command::Policy(a) => policy::run(&a, printer),
     }
 }
 

@@ -1,0 +1,214 @@
+//! Walking the plan's graph.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::task::JoinSet;
+use xacct_plan::{sha256, write_atomic, Action, Change, Cloud, CloudError, DocRef, Plan, Target};
+use xacct_spec::Address;
+use xacct_state::{Backend, ResourceState, State};
+
+use crate::events::{Event, Sink};
+
+#[derive(Clone)]
+pub struct ApplyOptions {
+    /// Steps in flight at once (`--parallelism`, default 10).
+    pub parallelism: usize,
+    /// Set (by Ctrl-C) to stop scheduling; steps in flight finish and state is saved.
+    pub interrupt: Arc<AtomicBool>,
+    pub xacct_version: String,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions { parallelism: 10, interrupt: Arc::new(AtomicBool::new(false)), xacct_version: env!("CARGO_PKG_VERSION").into() }
+    }
+}
+
+/// What an apply did.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub done: Vec<Address>,
+    pub failed: Vec<(Address, String)>,
+    pub skipped: Vec<Address>,
+    /// Saving state failed at some point (the last error).
+    pub state_error: Option<String>,
+    pub interrupted: bool,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty() && self.state_error.is_none() && !self.interrupted
+    }
+}
+
+/// Apply `plan`: every step in dependency order, state checkpointed after each. `state` is the
+/// state the plan was made against (a new one is created when `None`).
+pub async fn apply(
+    plan: &Plan,
+    cloud: Arc<dyn Cloud>,
+    backend: &dyn Backend,
+    state: Option<State>,
+    opts: &ApplyOptions,
+    sink: &dyn Sink,
+) -> (Report, State) {
+    let mut state = state.unwrap_or_else(|| State::new(&opts.xacct_version));
+    let steps: BTreeMap<Address, Change> = plan.changes.iter().filter(|c| c.action() != Action::NoOp || records(c, &state)).map(|c| (c.address.clone(), c.clone())).collect();
+    let mut report = Report::default();
+    sink.event(&Event::Begin { steps: steps.iter().filter(|(_, c)| c.kind != "role").count() });
+
+    // Addresses that must succeed before a step runs; no-op changes count as done.
+    let mut finished: BTreeSet<Address> = plan.changes.iter().filter(|c| !steps.contains_key(&c.address)).map(|c| c.address.clone()).collect();
+    let mut failed: BTreeSet<Address> = BTreeSet::new();
+    let mut pending: Vec<Address> = steps.keys().cloned().collect();
+    let mut running: JoinSet<(Address, Result<(), String>, u64)> = JoinSet::new();
+
+    loop {
+        let interrupted = opts.interrupt.load(Ordering::SeqCst);
+        if interrupted && !report.interrupted {
+            report.interrupted = true;
+            sink.event(&Event::Interrupted);
+        }
+        // Skip what can no longer run.
+        let mut i = 0;
+        while i < pending.len() {
+            let c = &steps[&pending[i]];
+            let blocked = c.depends_on.iter().find(|d| failed.contains(*d));
+            if let Some(b) = blocked.cloned().or_else(|| interrupted.then(|| Address::Role("interrupt".into()))) {
+                let because = if interrupted { "the run was interrupted".to_string() } else { format!("`{b}` failed or was skipped") };
+                sink.event(&Event::Skipped { address: c.address.clone(), because });
+                report.skipped.push(c.address.clone());
+                failed.insert(c.address.clone());
+                pending.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        // Start what is ready.
+        let mut i = 0;
+        while i < pending.len() && running.len() < opts.parallelism.max(1) && !interrupted {
+            let c = &steps[&pending[i]];
+            if c.depends_on.iter().all(|d| finished.contains(d) || !steps.contains_key(d) && !failed.contains(d)) {
+                let c = c.clone();
+                pending.remove(i);
+                if c.kind != "role" {
+                    sink.event(&Event::Started { address: c.address.clone(), action: c.action() });
+                }
+                let cloud = cloud.clone();
+                running.spawn(async move {
+                    let t = Instant::now();
+                    let r = step(&c, cloud.as_ref()).await;
+                    (c.address.clone(), r, t.elapsed().as_millis() as u64)
+                });
+            } else {
+                i += 1;
+            }
+        }
+        let Some(joined) = running.join_next().await else {
+            if pending.is_empty() {
+                break;
+            }
+            // Nothing running and nothing startable: a dependency never resolves.
+            for a in pending.drain(..) {
+                sink.event(&Event::Skipped { address: a.clone(), because: "its dependencies did not complete".into() });
+                report.skipped.push(a);
+            }
+            break;
+        };
+        let (address, result, elapsed_ms) = match joined {
+            Ok(r) => r,
+            Err(e) => {
+                report.state_error = Some(format!("a step panicked: {e}"));
+                continue;
+            }
+        };
+        let c = &steps[&address];
+        match result {
+            Ok(()) => {
+                finished.insert(address.clone());
+                if c.kind != "role" {
+                    record(&mut state, c);
+                    match xacct_state::commit(backend, &mut state, &opts.xacct_version).await {
+                        Ok(()) => sink.event(&Event::StateSaved { serial: state.serial }),
+                        Err(e) => {
+                            let msg = e.to_string();
+                            sink.event(&Event::StateError { error: msg.clone() });
+                            report.state_error = Some(msg);
+                        }
+                    }
+                    sink.event(&Event::Done { address: address.clone(), action: c.action(), elapsed_ms });
+                    report.done.push(address);
+                }
+            }
+            Err(error) => {
+                sink.event(&Event::Failed { address: address.clone(), action: c.action(), error: error.clone() });
+                failed.insert(address.clone());
+                report.failed.push((address, error));
+            }
+        }
+    }
+    (report, state)
+}
+
+/// Whether a no-op still has to be recorded (state differs from what the plan says it should be).
+fn records(c: &Change, state: &State) -> bool {
+    if c.kind == "role" {
+        return false;
+    }
+    let have = state.resources.get(&c.address.to_string()).map(|r| &r.attributes);
+    match (&c.state_after, have) {
+        (serde_json::Value::Null, None) => false,
+        (want, Some(have)) => want != have,
+        _ => true,
+    }
+}
+
+fn record(state: &mut State, c: &Change) {
+    let key = c.address.to_string();
+    if c.state_after.is_null() {
+        state.resources.remove(&key);
+    } else {
+        state.resources.insert(key, ResourceState { kind: c.kind.clone(), attributes: c.state_after.clone() });
+    }
+}
+
+async fn step(c: &Change, cloud: &dyn Cloud) -> Result<(), String> {
+    if !c.action().writes() || c.write.is_none() && c.action() != Action::Delete {
+        return Ok(());
+    }
+    let err = |e: CloudError| e.to_string();
+    match (&c.target, c.action()) {
+        (Target::Trust { account, role }, _) => {
+            let (Some(expected), Some(doc)) = (c.live.as_deref(), c.write.as_deref()) else {
+                return Err(format!("{}: the plan has no trust document to write", c.address));
+            };
+            cloud.update_trust_policy(account, role, expected, doc).await.map_err(err)?;
+            cloud.wait_consistent(&DocRef::Trust { account: account.clone(), role: role.clone() }, Some(doc)).await.map_err(err)
+        }
+        (Target::InlinePolicy { account, role, policy }, Action::Delete) => {
+            let Some(expected) = c.live.as_deref() else { return Ok(()) };
+            cloud.delete_role_policy(account, role, policy, expected).await.map_err(err)?;
+            let doc = DocRef::InlinePolicy { account: account.clone(), role: role.clone(), policy: policy.clone() };
+            cloud.wait_consistent(&doc, None).await.map_err(err)
+        }
+        (Target::InlinePolicy { account, role, policy }, _) => {
+            let doc_text = c.write.as_deref().expect("checked above");
+            cloud.put_role_policy(account, role, policy, c.live.as_deref(), doc_text).await.map_err(err)?;
+            let doc = DocRef::InlinePolicy { account: account.clone(), role: role.clone(), policy: policy.clone() };
+            cloud.wait_consistent(&doc, Some(doc_text)).await.map_err(err)
+        }
+        (Target::Manifest { path }, _) => {
+            let Some(text) = c.write.as_deref() else { return Ok(()) };
+            let path = Path::new(path);
+            let now = std::fs::read(path).ok().map(|b| sha256(&b));
+            if now != c.live_fingerprint {
+                return Err(format!("`{}` changed since it was read; re-run `xacct plan`", path.display()));
+            }
+            write_atomic(path, text.as_bytes()).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+        }
+        (Target::Role { .. }, _) => Ok(()),
+    }
+}
