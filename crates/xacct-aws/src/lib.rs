@@ -1,1 +1,40 @@
-//! xacct-aws (work in progress).
+//! xacct-aws: the only crate that talks to AWS.
+//!
+//! It owns the AWS SDK clients: [`AwsCloud`] implements the planner's
+//! [`Cloud`](xacct_plan::cloud::Cloud) trait on IAM and STS (credentials per account, obtained once
+//! per run and reused; policy documents decoded; every write preceded by a conflict-checking read;
+//! bounded, jittered retries of throttling, 5xx and connection errors; every call counted), and
+//! [`S3Backend`] implements the state [`Backend`](xacct_state::Backend) on S3 with conditional
+//! writes. It must not decide anything (what to change is the planner's business), print, or let a
+//! credential into an error, a `Debug` string or state.
+//!
+//! ```no_run
+//! use std::collections::HashMap;
+//! use xacct_aws::{role_arn, AccountAccess, AwsCloud, AwsSettings, Partition};
+//! use xacct_plan::cloud::Cloud;
+//!
+//! # async fn demo() -> Result<(), xacct_plan::cloud::CloudError> {
+//! let target = "222222222222";
+//! let access = AccountAccess::AssumeRole {
+//!     role_arn: role_arn(Partition::Aws, target, "OrganizationAccountAccessRole", None),
+//!     external_id: None,
+//!     session_name: None,
+//! };
+//! let settings = AwsSettings { accounts: HashMap::from([(target.to_string(), access)]), ..Default::default() };
+//! let cloud = AwsCloud::new(settings).await;
+//! let role = cloud.get_role(target, "control-plane.cluster-api-provider-aws.sigs.k8s.io").await?;
+//! println!("{:?} after {} calls", role.map(|r| r.trust_policy), cloud.call_count());
+//! # Ok(()) }
+//! ```
+
+mod cloud;
+mod config;
+mod errors;
+mod s3;
+mod settings;
+
+pub use cloud::{decode_policy_document, AwsCloud, DEFAULT_TRUST_POLICY_QUOTA};
+pub use s3::S3Backend;
+pub use settings::{
+    role_arn, AccountAccess, AwsSettings, BaseCredentials, ConsistencySettings, Partition, RetrySettings,
+};

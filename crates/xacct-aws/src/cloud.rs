@@ -1,0 +1,552 @@
+//! [`AwsCloud`]: the [`Cloud`] trait on IAM and STS, one set of credentials per account.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use async_trait::async_trait;
+use aws_config::{Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_sdk_iam::types::SummaryKeyType;
+use tokio::sync::OnceCell;
+use xacct_plan::cloud::{AccountId, Cloud, CloudError, DocRef, LiveRole};
+
+use crate::config::{base_config, Counter, Counting};
+use crate::errors::Failure;
+use crate::settings::{AccountAccess, AwsSettings, BaseCredentials};
+
+/// The trust-policy quota assumed when IAM does not tell (REFERENCE: 2,048 by default).
+pub const DEFAULT_TRUST_POLICY_QUOTA: usize = 2048;
+
+/// Live IAM through the AWS SDK.
+///
+/// Credentials for an account are obtained on first use (one `sts:AssumeRole`, or one
+/// `sts:GetCallerIdentity` to check that direct credentials act in that account) and reused for
+/// the rest of the run. Every API call is counted ([`Cloud::call_count`]); retries of one call are
+/// counted separately ([`AwsCloud::attempt_count`]).
+pub struct AwsCloud {
+    settings: AwsSettings,
+    base: SdkConfig,
+    counter: Arc<Counter>,
+    accounts: Mutex<HashMap<String, Arc<OnceCell<Arc<Account>>>>>,
+}
+
+/// How xacct acts in one account, once established.
+struct Account {
+    iam: aws_sdk_iam::Client,
+    /// The ARN xacct acts as there (for error messages).
+    principal: String,
+    quota: OnceCell<usize>,
+}
+
+impl fmt::Debug for AwsCloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsCloud")
+            .field("endpoint_url", &self.settings.endpoint_url)
+            .field("partition", &self.settings.partition)
+            .field("base", &self.settings.base)
+            .field("accounts", &self.settings.accounts.len())
+            .field("calls", &self.call_count())
+            .finish_non_exhaustive()
+    }
+}
+
+fn is_account_id(account: &str) -> bool {
+    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The account in an ARN (`arn:aws:sts::<account>:assumed-role/…`).
+fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
+/// Whether two policy documents are the same JSON (key order and whitespace aside).
+pub(crate) fn json_eq(a: &str, b: &str) -> bool {
+    match (serde_json::from_str::<serde_json::Value>(a), serde_json::from_str::<serde_json::Value>(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a.trim() == b.trim(),
+    }
+}
+
+/// Decode a policy document IAM returned percent-encoded; text that is already JSON (moto's
+/// `GetAccountAuthorizationDetails`) is returned as is.
+pub fn decode_policy_document(text: &str) -> String {
+    if serde_json::from_str::<serde_json::Value>(text).is_ok() {
+        return text.to_string();
+    }
+    match percent_encoding::percent_decode_str(text).decode_utf8() {
+        Ok(decoded) => decoded.into_owned(),
+        Err(_) => text.to_string(),
+    }
+}
+
+impl AwsCloud {
+    /// Configure clients; nothing is sent until the first call.
+    pub async fn new(settings: AwsSettings) -> AwsCloud {
+        let base = base_config(&settings, None).await;
+        AwsCloud { settings, base, counter: Arc::default(), accounts: Mutex::default() }
+    }
+
+    /// HTTP attempts so far: [`Cloud::call_count`] plus every retry.
+    pub fn attempt_count(&self) -> u64 {
+        self.counter.attempts.load(Ordering::Relaxed)
+    }
+
+    /// The settings this client was built from.
+    pub fn settings(&self) -> &AwsSettings {
+        &self.settings
+    }
+
+    fn sts(&self, credentials: Option<SharedCredentialsProvider>) -> aws_sdk_sts::Client {
+        let mut conf = aws_sdk_sts::config::Builder::from(&self.base).interceptor(Counting(self.counter.clone()));
+        if let Some(credentials) = credentials {
+            conf = conf.credentials_provider(credentials);
+        }
+        aws_sdk_sts::Client::from_conf(conf.build())
+    }
+
+    fn iam(&self, credentials: SharedCredentialsProvider) -> aws_sdk_iam::Client {
+        let mut conf = aws_sdk_iam::config::Builder::from(&self.base)
+            .interceptor(Counting(self.counter.clone()))
+            .credentials_provider(credentials);
+        if self.settings.endpoint_url.is_none() {
+            // IAM is global per partition: its endpoint and signing region follow from this.
+            conf = conf.region(Region::from_static(self.settings.partition.iam_region()));
+        }
+        aws_sdk_iam::Client::from_conf(conf.build())
+    }
+
+    /// A description of the base credentials for messages (never the keys themselves).
+    fn base_principal(&self) -> String {
+        match &self.settings.base {
+            BaseCredentials::DefaultChain => "the default credentials".to_string(),
+            BaseCredentials::Profile(name) => format!("profile `{name}`"),
+            BaseCredentials::Static { .. } => "the configured static credentials".to_string(),
+        }
+    }
+
+    /// The established access to `account`, establishing it on first use.
+    async fn account(&self, account: &str) -> Result<Arc<Account>, CloudError> {
+        if !is_account_id(account) {
+            return Err(CloudError::Other {
+                account: account.to_string(),
+                action: "select account".to_string(),
+                message: "an AWS account ID is exactly 12 digits".to_string(),
+            });
+        }
+        let cell = {
+            let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+            accounts.entry(account.to_string()).or_default().clone()
+        };
+        cell.get_or_try_init(|| self.establish(account)).await.cloned()
+    }
+
+    async fn establish(&self, account: &str) -> Result<Arc<Account>, CloudError> {
+        let access = self.settings.accounts.get(account).cloned().unwrap_or_default();
+        let (credentials, principal) = match access {
+            AccountAccess::AssumeRole { role_arn, external_id, session_name } => {
+                self.assume_role(account, &role_arn, external_id.as_deref(), session_name.as_deref()).await?
+            }
+            AccountAccess::DefaultChain => {
+                let provider = self.base.credentials_provider().ok_or_else(|| CloudError::Credentials {
+                    account: account.to_string(),
+                    message: "no credentials are configured".to_string(),
+                })?;
+                let principal = self.check_identity(account, provider.clone(), &self.base_principal()).await?;
+                (provider, principal)
+            }
+            AccountAccess::Profile(name) => {
+                let provider = SharedCredentialsProvider::new(
+                    aws_config::profile::ProfileFileCredentialsProvider::builder().profile_name(&name).build(),
+                );
+                let principal = self.check_identity(account, provider.clone(), &format!("profile `{name}`")).await?;
+                (provider, principal)
+            }
+        };
+        Ok(Arc::new(Account { iam: self.iam(credentials), principal, quota: OnceCell::new() }))
+    }
+
+    async fn assume_role(
+        &self,
+        account: &str,
+        role_arn: &str,
+        external_id: Option<&str>,
+        session_name: Option<&str>,
+    ) -> Result<(SharedCredentialsProvider, String), CloudError> {
+        if arn_account(role_arn) != Some(account) {
+            return Err(CloudError::Credentials {
+                account: account.to_string(),
+                message: format!("the role to assume, `{role_arn}`, is not in account {account}"),
+            });
+        }
+        let out = self
+            .sts(None)
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name(session_name.unwrap_or("xacct"))
+            .set_external_id(external_id.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| {
+                let failure = Failure::of(&e);
+                match failure {
+                    Failure::AccessDenied(message) => CloudError::AccessDenied {
+                        account: account.to_string(),
+                        principal: self.base_principal(),
+                        action: "sts:AssumeRole".to_string(),
+                        message: format!(
+                            "{message}; check that the trust policy of `{role_arn}` allows the base credentials \
+                             (and the external ID, if one is set)"
+                        ),
+                    },
+                    other => other.into_cloud(account, "sts:AssumeRole", role_arn, &self.base_principal()),
+                }
+            })?;
+        let missing = || CloudError::Credentials {
+            account: account.to_string(),
+            message: format!("sts:AssumeRole on `{role_arn}` returned no credentials"),
+        };
+        let c = out.credentials().ok_or_else(missing)?;
+        let expiry = SystemTime::try_from(c.expiration().to_owned()).ok();
+        let credentials = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            expiry,
+            "xacct-assume-role",
+        );
+        let principal = out.assumed_role_user().map(|u| u.arn().to_string()).unwrap_or_else(|| role_arn.to_string());
+        if let Some(acted) = arn_account(&principal).filter(|a| *a != account) {
+            return Err(CloudError::Credentials {
+                account: account.to_string(),
+                message: format!("assuming `{role_arn}` gave a session in account {acted}, not {account}"),
+            });
+        }
+        Ok((SharedCredentialsProvider::new(credentials), principal))
+    }
+
+    /// `sts:GetCallerIdentity`: credentials used as they are must act in `account`.
+    async fn check_identity(
+        &self,
+        account: &str,
+        provider: SharedCredentialsProvider,
+        described: &str,
+    ) -> Result<String, CloudError> {
+        let out = self
+            .sts(Some(provider))
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| Failure::of(&e).into_cloud(account, "sts:GetCallerIdentity", described, described))?;
+        let acted = out.account().unwrap_or_default();
+        if acted != account {
+            return Err(CloudError::Credentials {
+                account: account.to_string(),
+                message: format!(
+                    "{described} act in account {acted}, not {account}; configure `access` for this account \
+                     (for example assume_role)"
+                ),
+            });
+        }
+        Ok(out.arn().unwrap_or(described).to_string())
+    }
+
+    async fn read_trust(&self, account: &str, role: &str) -> Result<Option<LiveRole>, CloudError> {
+        let acct = self.account(account).await?;
+        match acct.iam.get_role().role_name(role).send().await {
+            Ok(out) => {
+                let Some(r) = out.role() else { return Ok(None) };
+                Ok(Some(LiveRole {
+                    arn: r.arn().to_string(),
+                    role_id: r.role_id().to_string(),
+                    trust_policy: decode_policy_document(r.assume_role_policy_document().unwrap_or("")),
+                    max_session_duration: r.max_session_duration().unwrap_or(3600),
+                }))
+            }
+            Err(e) => match Failure::of(&e) {
+                Failure::NoSuchEntity(_) => Ok(None),
+                f => Err(f.into_cloud(account, "iam:GetRole", &role_what(account, role), &acct.principal)),
+            },
+        }
+    }
+
+    async fn read_policy(&self, account: &str, role: &str, policy: &str) -> Result<Option<String>, CloudError> {
+        let acct = self.account(account).await?;
+        match acct.iam.get_role_policy().role_name(role).policy_name(policy).send().await {
+            Ok(out) => Ok(Some(decode_policy_document(out.policy_document()))),
+            Err(e) => match Failure::of(&e) {
+                Failure::NoSuchEntity(_) => Ok(None),
+                f => Err(f.into_cloud(
+                    account,
+                    "iam:GetRolePolicy",
+                    &policy_what(account, role, policy),
+                    &acct.principal,
+                )),
+            },
+        }
+    }
+
+    /// Run `write` again while IAM says a principal in it is invalid (not propagated yet), for at
+    /// most the configured window.
+    async fn with_principal_retry<F, Fut>(&self, mut write: F) -> Result<(), Failure>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<(), Failure>>,
+    {
+        let window = self.settings.retry.invalid_principal_window;
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(500);
+        loop {
+            match write().await {
+                Err(f) if f.is_invalid_principal() && start.elapsed() + pause <= window => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(10));
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+fn role_what(account: &str, role: &str) -> String {
+    format!("role `{role}` in account {account}")
+}
+
+fn policy_what(account: &str, role: &str, policy: &str) -> String {
+    DocRef::InlinePolicy { account: account.to_string(), role: role.to_string(), policy: policy.to_string() }
+        .to_string()
+}
+
+fn trust_what(account: &str, role: &str) -> String {
+    DocRef::Trust { account: account.to_string(), role: role.to_string() }.to_string()
+}
+
+#[async_trait]
+impl Cloud for AwsCloud {
+    async fn get_role(&self, account: &AccountId, role: &str) -> Result<Option<LiveRole>, CloudError> {
+        self.read_trust(account, role).await
+    }
+
+    async fn list_role_policies(&self, account: &AccountId, role: &str) -> Result<Vec<String>, CloudError> {
+        let acct = self.account(account).await?;
+        let mut names = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out =
+                acct.iam.list_role_policies().role_name(role).set_marker(marker.take()).send().await.map_err(|e| {
+                    Failure::of(&e).into_cloud(
+                        account,
+                        "iam:ListRolePolicies",
+                        &role_what(account, role),
+                        &acct.principal,
+                    )
+                })?;
+            names.extend(out.policy_names().iter().cloned());
+            match out.marker() {
+                Some(next) if out.is_truncated() && !next.is_empty() => marker = Some(next.to_string()),
+                _ => return Ok(names),
+            }
+        }
+    }
+
+    async fn get_role_policy(
+        &self,
+        account: &AccountId,
+        role: &str,
+        policy: &str,
+    ) -> Result<Option<String>, CloudError> {
+        self.read_policy(account, role, policy).await
+    }
+
+    async fn trust_policy_quota(&self, account: &AccountId) -> Result<usize, CloudError> {
+        let acct = self.account(account).await?;
+        acct.quota
+            .get_or_try_init(|| async {
+                match acct.iam.get_account_summary().send().await {
+                    Ok(out) => Ok(out
+                        .summary_map()
+                        .and_then(|m| m.get(&SummaryKeyType::AssumeRolePolicySizeQuota))
+                        .and_then(|q| usize::try_from(*q).ok())
+                        .filter(|q| *q > 0)
+                        .unwrap_or(DEFAULT_TRUST_POLICY_QUOTA)),
+                    Err(e) => match Failure::of(&e) {
+                        Failure::AccessDenied(_) => Ok(DEFAULT_TRUST_POLICY_QUOTA),
+                        f => Err(f.into_cloud(
+                            account,
+                            "iam:GetAccountSummary",
+                            &format!("account {account}"),
+                            &acct.principal,
+                        )),
+                    },
+                }
+            })
+            .await
+            .copied()
+    }
+
+    async fn update_trust_policy(
+        &self,
+        account: &AccountId,
+        role: &str,
+        expected: &str,
+        document: &str,
+    ) -> Result<(), CloudError> {
+        let what = trust_what(account, role);
+        let live = self
+            .read_trust(account, role)
+            .await?
+            .ok_or_else(|| CloudError::NoSuchEntity { what: role_what(account, role) })?;
+        if json_eq(&live.trust_policy, document) {
+            return Ok(());
+        }
+        if !json_eq(&live.trust_policy, expected) {
+            return Err(CloudError::Conflict { what });
+        }
+        let acct = self.account(account).await?;
+        self.with_principal_retry(|| async {
+            acct.iam
+                .update_assume_role_policy()
+                .role_name(role)
+                .policy_document(document)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| Failure::of(&e))
+        })
+        .await
+        .map_err(|f| f.into_cloud(account, "iam:UpdateAssumeRolePolicy", &what, &acct.principal))
+    }
+
+    async fn put_role_policy(
+        &self,
+        account: &AccountId,
+        role: &str,
+        policy: &str,
+        expected: Option<&str>,
+        document: &str,
+    ) -> Result<(), CloudError> {
+        let what = policy_what(account, role, policy);
+        let live = self.read_policy(account, role, policy).await?;
+        if live.as_deref().is_some_and(|live| json_eq(live, document)) {
+            return Ok(());
+        }
+        let unchanged = match (live.as_deref(), expected) {
+            (None, None) => true,
+            (Some(live), Some(expected)) => json_eq(live, expected),
+            _ => false,
+        };
+        if !unchanged {
+            return Err(CloudError::Conflict { what });
+        }
+        let acct = self.account(account).await?;
+        self.with_principal_retry(|| async {
+            acct.iam
+                .put_role_policy()
+                .role_name(role)
+                .policy_name(policy)
+                .policy_document(document)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| Failure::of(&e))
+        })
+        .await
+        .map_err(|f| match f {
+            Failure::NoSuchEntity(_) => CloudError::NoSuchEntity { what: role_what(account, role) },
+            f => f.into_cloud(account, "iam:PutRolePolicy", &what, &acct.principal),
+        })
+    }
+
+    async fn delete_role_policy(
+        &self,
+        account: &AccountId,
+        role: &str,
+        policy: &str,
+        expected: &str,
+    ) -> Result<(), CloudError> {
+        let what = policy_what(account, role, policy);
+        let Some(live) = self.read_policy(account, role, policy).await? else {
+            return Ok(());
+        };
+        if !json_eq(&live, expected) {
+            return Err(CloudError::Conflict { what });
+        }
+        let acct = self.account(account).await?;
+        match acct.iam.delete_role_policy().role_name(role).policy_name(policy).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => match Failure::of(&e) {
+                Failure::NoSuchEntity(_) => Ok(()),
+                f => Err(f.into_cloud(account, "iam:DeleteRolePolicy", &what, &acct.principal)),
+            },
+        }
+    }
+
+    async fn wait_consistent(&self, doc: &DocRef, document: Option<&str>) -> Result<(), CloudError> {
+        let settings = &self.settings.consistency;
+        let start = Instant::now();
+        let mut streak = 0;
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let live = match doc {
+                DocRef::Trust { account, role } => self.read_trust(account, role).await?.map(|r| r.trust_policy),
+                DocRef::InlinePolicy { account, role, policy } => self.read_policy(account, role, policy).await?,
+            };
+            let matches = match (live.as_deref(), document) {
+                (None, None) => true,
+                (Some(live), Some(want)) => json_eq(live, want),
+                _ => false,
+            };
+            let pause = if matches {
+                streak += 1;
+                if streak >= settings.reads.max(1) {
+                    return Ok(());
+                }
+                backoff = Duration::from_millis(100);
+                settings.interval
+            } else {
+                streak = 0;
+                let pause = backoff;
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+                pause
+            };
+            if start.elapsed() + pause > settings.timeout {
+                return Err(CloudError::NotConsistent { what: doc.to_string(), seconds: settings.timeout.as_secs() });
+            }
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    fn call_count(&self) -> u64 {
+        self.counter.calls.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_only_when_encoded() {
+        let raw = r#"{"Statement":[{"Condition":{"StringLike":{"x":"100%"}}}]}"#;
+        assert_eq!(decode_policy_document(raw), raw);
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%7D";
+        assert_eq!(decode_policy_document(encoded), r#"{"Version":"2012-10-17"}"#);
+    }
+
+    #[test]
+    fn json_equality_ignores_order_and_space() {
+        assert!(json_eq(r#"{"a":1,"b":[1,2]}"#, r#"{ "b": [1, 2], "a": 1 }"#));
+        assert!(!json_eq(r#"{"b":[2,1]}"#, r#"{"b":[1,2]}"#));
+    }
+
+    #[test]
+    fn account_ids_and_arns() {
+        assert!(is_account_id("012345678901"));
+        assert!(!is_account_id("12345"));
+        assert_eq!(arn_account("arn:aws:sts::222222222222:assumed-role/r/s"), Some("222222222222"));
+        assert_eq!(arn_account("nope"), None);
+    }
+}

@@ -1,0 +1,185 @@
+//! How xacct reaches AWS: endpoint, region, partition, base credentials, per-account access,
+//! retries and consistency waits.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+/// An AWS partition: decides ARNs and where IAM lives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Partition {
+    #[default]
+    Aws,
+    AwsCn,
+    AwsUsGov,
+}
+
+impl Partition {
+    /// The partition as it appears in ARNs (`aws`, `aws-cn`, `aws-us-gov`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Partition::Aws => "aws",
+            Partition::AwsCn => "aws-cn",
+            Partition::AwsUsGov => "aws-us-gov",
+        }
+    }
+
+    /// The region IAM's global endpoint is signed for in this partition.
+    pub fn iam_region(self) -> &'static str {
+        match self {
+            Partition::Aws => "us-east-1",
+            Partition::AwsCn => "cn-north-1",
+            Partition::AwsUsGov => "us-gov-west-1",
+        }
+    }
+
+    /// The region used for STS (and S3) when none is configured anywhere.
+    pub fn default_region(self) -> &'static str {
+        self.iam_region()
+    }
+
+    /// Parse `aws`, `aws-cn` or `aws-us-gov`.
+    pub fn parse(text: &str) -> Option<Partition> {
+        match text {
+            "aws" => Some(Partition::Aws),
+            "aws-cn" => Some(Partition::AwsCn),
+            "aws-us-gov" => Some(Partition::AwsUsGov),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Partition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The ARN of role `role_name` under `path` (`/` when `None` or empty) in `account`.
+///
+/// ```
+/// use xacct_aws::{role_arn, Partition};
+/// assert_eq!(role_arn(Partition::Aws, "222222222222", "r", None), "arn:aws:iam::222222222222:role/r");
+/// assert_eq!(role_arn(Partition::AwsCn, "2", "r", Some("/capa/")), "arn:aws-cn:iam::2:role/capa/r");
+/// ```
+pub fn role_arn(partition: Partition, account: &str, role_name: &str, path: Option<&str>) -> String {
+    let path = match path {
+        None | Some("") | Some("/") => "/".to_string(),
+        Some(p) => {
+            let p = if p.starts_with('/') { p.to_string() } else { format!("/{p}") };
+            if p.ends_with('/') {
+                p
+            } else {
+                format!("{p}/")
+            }
+        }
+    };
+    format!("arn:{}:iam::{account}:role{path}{role_name}", partition.as_str())
+}
+
+/// Where the credentials xacct starts from come from.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum BaseCredentials {
+    /// The SDK's default chain (environment, profile, SSO, web identity, instance metadata, …).
+    #[default]
+    DefaultChain,
+    /// A named profile from the shared config and credentials files.
+    Profile(String),
+    /// Fixed keys (tests and emulators).
+    Static { access_key_id: String, secret_access_key: String, session_token: Option<String> },
+}
+
+impl fmt::Debug for BaseCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BaseCredentials::DefaultChain => f.write_str("DefaultChain"),
+            BaseCredentials::Profile(name) => f.debug_tuple("Profile").field(name).finish(),
+            BaseCredentials::Static { access_key_id, session_token, .. } => f
+                .debug_struct("Static")
+                .field("access_key_id", &redact_key_id(access_key_id))
+                .field("secret_access_key", &"** redacted **")
+                .field("session_token", &session_token.as_ref().map(|_| "** redacted **"))
+                .finish(),
+        }
+    }
+}
+
+/// `AKIA…WXYZ`-style: enough to recognise a key, not enough to use it.
+pub(crate) fn redact_key_id(id: &str) -> String {
+    if id.len() > 8 {
+        format!("{}…{}", &id[..4], &id[id.len() - 4..])
+    } else {
+        "****".to_string()
+    }
+}
+
+/// How xacct acts in one account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum AccountAccess {
+    /// The base credentials as they are (they must act in this account: checked once with
+    /// `sts:GetCallerIdentity`).
+    #[default]
+    DefaultChain,
+    /// A named profile (which may itself assume a role); checked like `DefaultChain`.
+    Profile(String),
+    /// `sts:AssumeRole` from the base credentials.
+    AssumeRole { role_arn: String, external_id: Option<String>, session_name: Option<String> },
+}
+
+/// Bounded retries of throttling, 5xx and connection errors (the SDK's standard mode: jittered
+/// exponential backoff).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetrySettings {
+    /// Attempts per call, the first included.
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    /// How long to keep retrying a write IAM rejects with `Invalid principal` (a principal that
+    /// was just created and has not propagated yet). Zero disables.
+    pub invalid_principal_window: Duration,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        RetrySettings {
+            max_attempts: 8,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(20),
+            invalid_principal_window: Duration::from_secs(120),
+        }
+    }
+}
+
+/// How [`Cloud::wait_consistent`](xacct_plan::cloud::Cloud::wait_consistent) decides IAM has
+/// settled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsistencySettings {
+    /// Consecutive reads that must show the expected document.
+    pub reads: u32,
+    /// Pause between two matching reads.
+    pub interval: Duration,
+    /// Give up (with `NotConsistent`) after this long.
+    pub timeout: Duration,
+}
+
+impl Default for ConsistencySettings {
+    fn default() -> Self {
+        ConsistencySettings { reads: 3, interval: Duration::from_millis(100), timeout: Duration::from_secs(30) }
+    }
+}
+
+/// Everything [`AwsCloud::new`](crate::AwsCloud::new) needs.
+#[derive(Clone, Debug, Default)]
+pub struct AwsSettings {
+    /// Send every request (STS, IAM, S3) here (`--endpoint-url`); otherwise the SDK's own
+    /// resolution, which honours `AWS_ENDPOINT_URL`.
+    pub endpoint_url: Option<String>,
+    /// Region for STS and S3; otherwise the SDK's chain, else the partition's default.
+    pub region: Option<String>,
+    pub base: BaseCredentials,
+    /// Access per account ID; an account not listed uses [`AccountAccess::DefaultChain`].
+    pub accounts: HashMap<String, AccountAccess>,
+    pub partition: Partition,
+    pub retry: RetrySettings,
+    pub consistency: ConsistencySettings,
+}
