@@ -265,3 +265,16 @@ fn file_without_trailing_newline() {
     assert!(p.text.contains("us-west-2\n---\napiVersion"), "{}", p.text);
     assert_eq!(unpatch(&p.text, &p.record).unwrap(), text);
 }
+
+#[test]
+fn appended_identity_follows_the_file_api_version_and_warns_when_old() {
+    let text = "apiVersion: infrastructure.cluster.x-k8s.io/v1alpha3\nkind: AWSCluster\nmetadata:\n  name: a\nspec:\n  region: x\n";
+    let p = patch(&parse(text), &spec("id")).unwrap();
+    assert!(p
+        .text
+        .contains("---\napiVersion: infrastructure.cluster.x-k8s.io/v1alpha3\nkind: AWSClusterRoleIdentity\n"));
+    let d = &p.diagnostics[0];
+    assert_eq!((d.line, d.column), (1, 13));
+    assert!(d.message.contains("only `v1beta2`"), "{}", d.message);
+    assert!(d.to_string().starts_with("warning: clusters/dev.yaml:1:13: "), "{d}");
+}
