@@ -43,3 +43,62 @@ pub fn xacct_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// A scenario on the emulator: a temp directory holding `xacct.yaml` and its manifests, and the
+/// environment that points the binary at the emulator with test credentials.
+pub struct Scenario {
+    pub dir: tempfile::TempDir,
+    pub mgmt: String,
+    pub workloads: Vec<(String, String)>,
+    env: Vec<(String, String)>,
+}
+
+pub const CAPA_ROLE: &str = "control-plane.cluster-api-provider-aws.sigs.k8s.io";
+
+impl Scenario {
+    /// Fresh accounts with the CAPA role in each (trusting ec2.amazonaws.com, as the prerequisites
+    /// leave it), one manifest per workload copied from the two-accounts example.
+    pub async fn new(names: &[&str]) -> Scenario {
+        let moto = xacct_test_support::moto();
+        let mgmt = moto.fresh_account();
+        moto.create_role(&mgmt, CAPA_ROLE, xacct_test_support::EC2_TRUST).await;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("clusters")).unwrap();
+        let template = std::fs::read_to_string(root().join("examples/two-accounts/clusters/workload-1.yaml")).unwrap();
+        let mut workloads = Vec::new();
+        let mut yaml = format!(
+            "version: 1\ndefaults:\n  access: {{ assume_role: {{ role_name: OrganizationAccountAccessRole }} }}\nmanagement:\n  account: \"{mgmt}\"\n  access: {{ assume_role: {{ role_name: OrganizationAccountAccessRole }} }}\nworkloads:\n"
+        );
+        for name in names {
+            let account = moto.fresh_account();
+            moto.create_role(&account, CAPA_ROLE, xacct_test_support::EC2_TRUST).await;
+            let manifest = template.replace("workload-1", &format!("{name}-1"));
+            std::fs::write(dir.path().join(format!("clusters/{name}-1.yaml")), manifest).unwrap();
+            yaml.push_str(&format!(
+                "  - name: {name}\n    account: \"{account}\"\n    identity: {{ name: {name}-account-role }}\n    manifests: [clusters/{name}-1.yaml]\n"
+            ));
+            workloads.push((name.to_string(), account));
+        }
+        std::fs::write(dir.path().join("xacct.yaml"), yaml).unwrap();
+        let env = vec![
+            ("AWS_ENDPOINT_URL".to_string(), moto.endpoint_url().to_string()),
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            ("AWS_REGION".into(), "us-east-1".into()),
+            ("AWS_CONFIG_FILE".into(), "/nonexistent/xacct-test".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE".into(), "/nonexistent/xacct-test".into()),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ];
+        Scenario { dir, mgmt, workloads, env }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Run the binary in the scenario's directory (blocking; fine inside a multi-thread runtime).
+    pub fn run(&self, args: &[&str]) -> Run {
+        let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        tokio::task::block_in_place(|| xacct_in(self.dir.path(), args, &env))
+    }
+}

@@ -24,7 +24,11 @@ pub struct ApplyOptions {
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { parallelism: 10, interrupt: Arc::new(AtomicBool::new(false)), xacct_version: env!("CARGO_PKG_VERSION").into() }
+        ApplyOptions {
+            parallelism: 10,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            xacct_version: env!("CARGO_PKG_VERSION").into(),
+        }
     }
 }
 
@@ -56,12 +60,18 @@ pub async fn apply(
     sink: &dyn Sink,
 ) -> (Report, State) {
     let mut state = state.unwrap_or_else(|| State::new(&opts.xacct_version));
-    let steps: BTreeMap<Address, Change> = plan.changes.iter().filter(|c| c.action() != Action::NoOp || records(c, &state)).map(|c| (c.address.clone(), c.clone())).collect();
+    let steps: BTreeMap<Address, Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action() != Action::NoOp || records(c, &state))
+        .map(|c| (c.address.clone(), c.clone()))
+        .collect();
     let mut report = Report::default();
     sink.event(&Event::Begin { steps: steps.iter().filter(|(_, c)| c.kind != "role").count() });
 
     // Addresses that must succeed before a step runs; no-op changes count as done.
-    let mut finished: BTreeSet<Address> = plan.changes.iter().filter(|c| !steps.contains_key(&c.address)).map(|c| c.address.clone()).collect();
+    let mut finished: BTreeSet<Address> =
+        plan.changes.iter().filter(|c| !steps.contains_key(&c.address)).map(|c| c.address.clone()).collect();
     let mut failed: BTreeSet<Address> = BTreeSet::new();
     let mut pending: Vec<Address> = steps.keys().cloned().collect();
     let mut running: JoinSet<(Address, Result<(), String>, u64)> = JoinSet::new();
@@ -78,7 +88,11 @@ pub async fn apply(
             let c = &steps[&pending[i]];
             let blocked = c.depends_on.iter().find(|d| failed.contains(*d));
             if let Some(b) = blocked.cloned().or_else(|| interrupted.then(|| Address::Role("interrupt".into()))) {
-                let because = if interrupted { "the run was interrupted".to_string() } else { format!("`{b}` failed or was skipped") };
+                let because = if interrupted {
+                    "the run was interrupted".to_string()
+                } else {
+                    format!("`{b}` failed or was skipped")
+                };
                 sink.event(&Event::Skipped { address: c.address.clone(), because });
                 report.skipped.push(c.address.clone());
                 failed.insert(c.address.clone());
@@ -186,7 +200,10 @@ async fn step(c: &Change, cloud: &dyn Cloud) -> Result<(), String> {
                 return Err(format!("{}: the plan has no trust document to write", c.address));
             };
             cloud.update_trust_policy(account, role, expected, doc).await.map_err(err)?;
-            cloud.wait_consistent(&DocRef::Trust { account: account.clone(), role: role.clone() }, Some(doc)).await.map_err(err)
+            cloud
+                .wait_consistent(&DocRef::Trust { account: account.clone(), role: role.clone() }, Some(doc))
+                .await
+                .map_err(err)
         }
         (Target::InlinePolicy { account, role, policy }, Action::Delete) => {
             let Some(expected) = c.live.as_deref() else { return Ok(()) };

@@ -50,13 +50,15 @@ pub async fn check_stale(plan: &Plan, state: Option<&State>, cloud: Arc<dyn Clou
                     continue;
                 }
             },
-            Target::InlinePolicy { account, role, policy } => match cloud.get_role_policy(account, role, policy).await {
-                Ok(d) => d.as_deref().map(doc_fingerprint),
-                Err(e) => {
-                    moved.push(format!("{}: cannot re-read: {e}", c.address));
-                    continue;
+            Target::InlinePolicy { account, role, policy } => {
+                match cloud.get_role_policy(account, role, policy).await {
+                    Ok(d) => d.as_deref().map(doc_fingerprint),
+                    Err(e) => {
+                        moved.push(format!("{}: cannot re-read: {e}", c.address));
+                        continue;
+                    }
                 }
-            },
+            }
             Target::Manifest { path } => std::fs::read(path).ok().map(|b| sha256(&b)),
         };
         if now != c.live_fingerprint {

@@ -58,6 +58,65 @@ pub enum Command {
     ///   xacct graph -f examples/tiers/xacct.yaml --format mermaid
     #[command(verbatim_doc_comment)]
     Graph(GraphArgs),
+    /// Show what would change: desired file vs stored state vs live IAM.
+    ///
+    /// Reads every account the file names (in parallel) and prints the changes, the drift it
+    /// found, and a summary. Nothing is written, except the plan file with `-o`.
+    ///
+    /// Exit: 0 (with --detailed-exitcode: 0 no changes, 2 changes), 1 error.
+    ///
+    /// Examples:
+    ///   xacct plan
+    ///   xacct plan -o xacct.plan --detailed-exitcode      # CI: save the plan, gate on changes
+    ///   xacct plan --format markdown > plan.md            # for a pull-request comment
+    ///   xacct plan --target 'trust.dev'                   # one resource and what it needs
+    #[command(verbatim_doc_comment)]
+    Plan(PlanArgs),
+    /// Apply a saved plan exactly, or plan, show and ask for `yes`.
+    ///
+    /// A saved plan is refused (nothing written) when state or any live document it read has
+    /// changed since. Steps run in dependency order; state is saved after each.
+    ///
+    /// Examples:
+    ///   xacct apply xacct.plan
+    ///   xacct apply --auto-approve          # non-interactive: plan and apply at once
+    #[command(verbatim_doc_comment)]
+    Apply(ApplyArgs),
+    /// Compare live IAM and manifests with what xacct last applied (state only).
+    ///
+    /// Changes in the desired-state file are not drift. Exit: 0 in sync, 2 drift, 1 error.
+    ///
+    /// Example (a nightly job):
+    ///   xacct drift --format markdown || notify-team
+    #[command(verbatim_doc_comment)]
+    Drift(DriftArgs),
+    /// Remove everything xacct owns (its trust statements, its inline policy, its manifest
+    /// edits) and nothing else.
+    ///
+    /// Example:
+    ///   xacct destroy --auto-approve
+    #[command(verbatim_doc_comment)]
+    Destroy(DestroyArgs),
+    /// Inspect and repair state: list, show, rm, pull, push.
+    ///
+    /// Examples:
+    ///   xacct state list
+    ///   xacct state show 'trust.dev'
+    ///   xacct state pull > backup.json && xacct state push backup.json
+    #[command(verbatim_doc_comment)]
+    State(StateArgs),
+    /// Remove a state lock left by a crashed run, given the lock ID the error printed.
+    ///
+    /// Example:
+    ///   xacct force-unlock 2b1f6c0e-…
+    #[command(verbatim_doc_comment)]
+    ForceUnlock(ForceUnlockArgs),
+    /// Print shell completions.
+    ///
+    /// Example:
+    ///   xacct completions bash > /etc/bash_completion.d/xacct
+    #[command(verbatim_doc_comment)]
+    Completions { shell: clap_complete::Shell },
     /// The IAM policy engine on its own: diff, fmt, check, can-assume.
     ///
     /// The same judgement xacct uses when planning, for reviewers and CI.
@@ -86,4 +145,131 @@ pub struct GraphArgs {
 pub enum GraphFormat {
     Dot,
     Mermaid,
+}
+
+/// Options of every command that talks to AWS.
+#[derive(Debug, Clone, Args)]
+pub struct LiveArgs {
+    /// Send every AWS request here (an emulator); also read from AWS_ENDPOINT_URL.
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// The AWS region for STS and S3 (IAM is global).
+    #[arg(long, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// Wait this long for a held state lock instead of failing at once (e.g. `30s`, `2m`).
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub lock_timeout: std::time::Duration,
+    /// Accounts read, and steps applied, at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+}
+
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num.parse().map_err(|_| format!("expected a duration like `30s` or `2m`, found `{s}`"))?;
+    match unit {
+        "" | "s" => Ok(std::time::Duration::from_secs(n)),
+        "m" => Ok(std::time::Duration::from_secs(n * 60)),
+        "ms" => Ok(std::time::Duration::from_millis(n)),
+        _ => Err(format!("expected a duration like `30s` or `2m`, found `{s}`")),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Save the plan here, to apply it exactly with `xacct apply PLAN`.
+    #[arg(short = 'o', long = "out")]
+    pub out: Option<PathBuf>,
+    /// Print the plan as JSON (same as `--format json`).
+    #[arg(long)]
+    pub json: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// Exit 2 when there are changes, 0 when there are none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Read live IAM (`--refresh=false` plans from state alone; such a plan cannot be applied).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub refresh: bool,
+    /// Plan only this address and what it depends on (repeatable).
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// A plan saved with `xacct plan -o`; without it, xacct plans and asks first.
+    pub plan: Option<PathBuf>,
+    /// Apply without asking.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Print apply events as JSON lines on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Print the report as JSON (same as `--format json`).
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Destroy without asking.
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+    #[command(subcommand)]
+    pub command: StateCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List the addresses in state.
+    List,
+    /// Show what xacct last applied for one address.
+    Show { address: String },
+    /// Forget one address (nothing live is touched).
+    Rm { address: String },
+    /// Print the state document.
+    Pull,
+    /// Replace the state with FILE (refuses another lineage or an older serial unless --force).
+    Push {
+        file: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// The lock ID, as the lock error printed it.
+    pub id: String,
 }

@@ -1,7 +1,10 @@
 //! One module per command.
 
+mod context;
 mod graph;
+mod live;
 pub(crate) mod policy;
+mod state;
 mod validate;
 
 use crate::args::{Cli, Command};
@@ -12,6 +15,19 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Validate(a) => validate::run(&cli.global, &a, printer),
         Command::Graph(a) => graph::run(&cli.global, &a, printer),
         Command::Policy(a) => policy::run(&a, printer),
+        Command::Plan(a) => live::plan(&cli.global, &a, printer),
+        Command::Apply(a) => live::apply(&cli.global, &a, printer),
+        Command::Drift(a) => live::drift(&cli.global, &a, printer),
+        Command::Destroy(a) => live::destroy(&cli.global, &a, printer),
+        Command::State(a) => state::run(&cli.global, &a, printer),
+        Command::ForceUnlock(a) => state::force_unlock(&cli.global, &a, printer),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "xacct", &mut out);
+            printer.out(&String::from_utf8_lossy(&out));
+            Ok(Outcome::Success)
+        }
     }
 }
 

@@ -1,0 +1,141 @@
+//! What the live commands share: the file, AWS clients per account, the state backend and its lock.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use xacct_aws::{AccountAccess, AwsCloud, AwsSettings, Partition, S3Backend};
+use xacct_plan::live::Progress;
+use xacct_spec::{Access, BackendSpec, Spec};
+use xacct_state::{Backend, LocalBackend, LockInfo, State};
+
+use crate::args::{Global, LiveArgs};
+use crate::Printer;
+
+pub struct Context {
+    pub spec: Spec,
+    pub spec_bytes: Vec<u8>,
+    pub cloud: Arc<AwsCloud>,
+    pub backend: Box<dyn Backend>,
+}
+
+fn access(a: &Access, partition: &str, account: &str) -> AccountAccess {
+    match a {
+        Access::DefaultChain => AccountAccess::DefaultChain,
+        Access::Profile(p) => AccountAccess::Profile(p.clone()),
+        Access::AssumeRole { external_id, session_name, .. } => AccountAccess::AssumeRole {
+            role_arn: a.role_arn(partition, account).expect("assume_role has a role"),
+            external_id: external_id.clone(),
+            session_name: session_name.clone(),
+        },
+    }
+}
+
+pub fn aws_settings(spec: &Spec, live: &LiveArgs) -> AwsSettings {
+    let mut accounts = HashMap::new();
+    accounts.insert(
+        spec.management.account.clone(),
+        access(&spec.management.access, &spec.partition, &spec.management.account),
+    );
+    for w in &spec.workloads {
+        accounts.insert(w.account.clone(), access(&w.access, &spec.partition, &w.account));
+    }
+    AwsSettings {
+        endpoint_url: live.endpoint_url.clone(),
+        region: live.region.clone(),
+        accounts,
+        partition: Partition::parse(&spec.partition).unwrap_or_default(),
+        ..AwsSettings::default()
+    }
+}
+
+impl Context {
+    pub async fn new(global: &Global, live: &LiveArgs, printer: &Printer) -> anyhow::Result<Context> {
+        let spec = super::load_spec(global, printer)?;
+        let spec_bytes =
+            std::fs::read(&global.file).with_context(|| format!("cannot read `{}`", global.file.display()))?;
+        let settings = aws_settings(&spec, live);
+        let backend: Box<dyn Backend> = match &spec.backend {
+            BackendSpec::Local { path } => Box::new(LocalBackend::new(path.clone())),
+            BackendSpec::S3 { bucket, key, region } => {
+                Box::new(S3Backend::new(&settings, bucket, key, region.as_deref()).await)
+            }
+        };
+        let cloud = Arc::new(AwsCloud::new(settings).await);
+        Ok(Context { spec, spec_bytes, cloud, backend })
+    }
+
+    pub async fn load_state(&self) -> anyhow::Result<Option<State>> {
+        self.backend.load().await.with_context(|| format!("cannot read state from {}", self.backend.describe()))
+    }
+
+    /// Take the state lock for `operation`, waiting up to `timeout`.
+    pub async fn lock(&self, operation: &str, timeout: Duration) -> anyhow::Result<Lock<'_>> {
+        let info = LockInfo::new(operation, env!("CARGO_PKG_VERSION"));
+        if timeout.is_zero() {
+            self.backend.lock(&info).await?;
+        } else {
+            xacct_state::lock_with_timeout(self.backend.as_ref(), &info, timeout).await?;
+        }
+        Ok(Lock { backend: self.backend.as_ref(), id: info.id, released: false })
+    }
+}
+
+/// A held state lock. Release it with [`Lock::release`]; dropping it without releasing leaves it
+/// for `xacct force-unlock`.
+pub struct Lock<'a> {
+    backend: &'a dyn Backend,
+    pub id: String,
+    released: bool,
+}
+
+impl Lock<'_> {
+    pub async fn release(mut self) -> anyhow::Result<()> {
+        self.released = true;
+        self.backend.unlock(&self.id).await.context("cannot release the state lock")
+    }
+}
+
+impl Drop for Lock<'_> {
+    fn drop(&mut self) {
+        if !self.released {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: the state lock `{}` is still held; release it with `xacct force-unlock {}`",
+                self.id,
+                self.id
+            );
+        }
+    }
+}
+
+/// A one-line refresh progress display on a terminal; silent otherwise.
+pub struct RefreshProgress {
+    tty: bool,
+}
+
+impl RefreshProgress {
+    pub fn new() -> Self {
+        RefreshProgress { tty: std::io::stderr().is_terminal() }
+    }
+
+    pub fn finish(&self) {
+        if self.tty {
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
+        }
+    }
+}
+
+impl Progress for RefreshProgress {
+    fn account_done(&self, account: &str, done: usize, total: usize) {
+        if self.tty {
+            let _ = write!(std::io::stderr(), "\r\x1b[2Krefreshing: {done}/{total} accounts ({account})");
+        }
+    }
+}
+
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}

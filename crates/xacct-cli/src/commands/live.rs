@@ -1,0 +1,263 @@
+//! The commands that read or write live IAM: plan, apply, drift, destroy.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use xacct_apply::{ApplyOptions, Event};
+use xacct_plan::{Cloud, Plan, PlanOptions};
+use xacct_render::Style;
+use xacct_spec::Address;
+
+use super::context::{runtime, Context, RefreshProgress};
+use crate::args::{ApplyArgs, DestroyArgs, DriftArgs, Global, LiveArgs, OutputFormat, PlanArgs};
+use crate::{Outcome, Printer};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn format(json: bool, f: OutputFormat) -> OutputFormat {
+    if json {
+        OutputFormat::Json
+    } else {
+        f
+    }
+}
+
+fn print_plan(plan: &Plan, f: OutputFormat, printer: &Printer) {
+    let text = match f {
+        OutputFormat::Human => xacct_render::plan_human(plan, &Style { color: printer.stdout_color() }),
+        OutputFormat::Json => xacct_render::plan_json(plan),
+        OutputFormat::Markdown => xacct_render::plan_markdown(plan),
+    };
+    printer.out(&text);
+}
+
+async fn make_plan(
+    cx: &Context,
+    live: &LiveArgs,
+    refresh: bool,
+    targets: Vec<Address>,
+    destroy: bool,
+) -> anyhow::Result<Plan> {
+    let state = cx.load_state().await?;
+    let opts = PlanOptions { refresh, targets, parallelism: live.parallelism, xacct_version: VERSION.into() };
+    let progress = RefreshProgress::new();
+    let mut spec = cx.spec.clone();
+    if destroy {
+        spec.workloads.clear();
+    }
+    let cloud: Arc<dyn Cloud> = cx.cloud.clone();
+    let plan = xacct_plan::plan(&spec, &cx.spec_bytes, state.as_ref(), cloud, &opts, &progress).await;
+    progress.finish();
+    Ok(plan)
+}
+
+pub fn plan(global: &Global, args: &PlanArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let targets = args.targets.iter().map(|t| t.parse::<Address>()).collect::<Result<Vec<_>, _>>()?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let cx = Context::new(global, &args.live, printer).await?;
+        let lock = cx.lock("plan", args.live.lock_timeout).await?;
+        let plan = make_plan(&cx, &args.live, args.refresh, targets, false).await;
+        lock.release().await?;
+        let plan = plan?;
+        print_plan(&plan, format(args.json, args.format), printer);
+        if let Some(out) = &args.out {
+            plan.save(out).with_context(|| format!("cannot save the plan to `{}`", out.display()))?;
+            printer.status(&format!(
+                "Saved the plan to {}. Apply exactly this plan with: xacct apply {}",
+                out.display(),
+                out.display()
+            ));
+        }
+        if !plan.applyable && plan.errors().next().is_some() {
+            bail!("the plan has errors (above); nothing can be applied until they are fixed");
+        }
+        Ok(if args.detailed_exitcode && plan.has_changes() { Outcome::Differs } else { Outcome::Success })
+    })
+}
+
+pub fn drift(global: &Global, args: &DriftArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let cx = Context::new(global, &args.live, printer).await?;
+        let state = cx.load_state().await?;
+        if state.is_none() {
+            printer.warning("no state yet: nothing has been applied, so nothing can have drifted");
+        }
+        let progress = RefreshProgress::new();
+        let cloud: Arc<dyn Cloud> = cx.cloud.clone();
+        let report =
+            xacct_plan::drift::detect(&cx.spec.dir, state.as_ref(), cloud, args.live.parallelism, &progress).await;
+        progress.finish();
+        let text = match format(args.json, args.format) {
+            OutputFormat::Human => xacct_render::drift_human(&report, &Style { color: printer.stdout_color() }),
+            OutputFormat::Json => xacct_render::drift_json(&report),
+            OutputFormat::Markdown => xacct_render::drift_markdown(&report),
+        };
+        printer.out(&text);
+        if report.has_errors() {
+            bail!("drift detection could not read everything (above)");
+        }
+        Ok(if report.in_sync() { Outcome::Success } else { Outcome::Differs })
+    })
+}
+
+pub fn apply(global: &Global, args: &ApplyArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    run_apply(global, &args.live, args.plan.as_deref(), args.auto_approve, args.json, false, printer)
+}
+
+pub fn destroy(global: &Global, args: &DestroyArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    run_apply(global, &args.live, None, args.auto_approve, false, true, printer)
+}
+
+fn run_apply(
+    global: &Global,
+    live: &LiveArgs,
+    saved: Option<&std::path::Path>,
+    auto_approve: bool,
+    json: bool,
+    destroy: bool,
+    printer: &Printer,
+) -> anyhow::Result<Outcome> {
+    let saved_plan = match saved {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read the plan `{}`", p.display()))?;
+            Some(Plan::from_json(&text).with_context(|| format!("`{}`", p.display()))?)
+        }
+        None => None,
+    };
+    let rt = runtime()?;
+    rt.block_on(async {
+        let cx = Context::new(global, live, printer).await?;
+        let lock = cx.lock(if destroy { "destroy" } else { "apply" }, live.lock_timeout).await?;
+        let result = apply_locked(&cx, live, saved_plan, auto_approve, json, destroy, printer).await;
+        let released = lock.release().await;
+        let outcome = result?;
+        released?;
+        Ok(outcome)
+    })
+}
+
+async fn apply_locked(
+    cx: &Context,
+    live: &LiveArgs,
+    saved: Option<Plan>,
+    auto_approve: bool,
+    json: bool,
+    destroy: bool,
+    printer: &Printer,
+) -> anyhow::Result<Outcome> {
+    let state = cx.load_state().await?;
+    let cloud: Arc<dyn Cloud> = cx.cloud.clone();
+    let plan = match saved {
+        Some(plan) => {
+            if !plan.applyable {
+                bail!("this plan cannot be applied (it has errors or was made with --refresh=false); run `xacct plan` again");
+            }
+            xacct_apply::check_stale(&plan, state.as_ref(), cloud.clone()).await?;
+            plan
+        }
+        None => {
+            let plan = make_plan(cx, live, true, Vec::new(), destroy).await?;
+            if !json {
+                print_plan(&plan, OutputFormat::Human, printer);
+            }
+            if !plan.applyable {
+                bail!("the plan has errors (above); nothing was changed");
+            }
+            if !plan.pending().any(|c| c.kind != "role") {
+                return Ok(Outcome::Success);
+            }
+            if !auto_approve && !confirm(destroy)? {
+                bail!("{} cancelled; nothing was changed", if destroy { "destroy" } else { "apply" });
+            }
+            plan
+        }
+    };
+    let opts = ApplyOptions { parallelism: live.parallelism, xacct_version: VERSION.into(), ..ApplyOptions::default() };
+    let interrupt = opts.interrupt.clone();
+    let watcher = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            interrupt.store(true, Ordering::SeqCst);
+        }
+    });
+    let sink = EventPrinter { json, printer: printer.clone() };
+    let (report, _state) = xacct_apply::apply(&plan, cloud, cx.backend.as_ref(), state, &opts, &sink).await;
+    watcher.abort();
+    let verb = if destroy { "Destroy" } else { "Apply" };
+    let line = format!(
+        "{verb} {}: {} done, {} failed, {} skipped. ({} AWS calls)",
+        if report.ok() { "complete" } else { "incomplete" },
+        report.done.len(),
+        report.failed.len(),
+        report.skipped.len(),
+        cx.cloud.call_count()
+    );
+    printer.status(&line);
+    if let Some(e) = &report.state_error {
+        bail!("state could not be saved: {e}\nhint: what was applied is live; run `xacct plan` to see it adopted");
+    }
+    if report.interrupted {
+        bail!("interrupted: finished steps are saved in state; run `xacct apply` again to continue");
+    }
+    if !report.ok() {
+        bail!("some steps failed (above); state records what was done; fix the cause and run `xacct apply` again");
+    }
+    Ok(Outcome::Success)
+}
+
+fn confirm(destroy: bool) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "refusing to {} without a terminal to confirm on; pass --auto-approve, or apply a saved plan",
+            if destroy { "destroy" } else { "apply" }
+        );
+    }
+    let mut err = std::io::stderr();
+    let _ = write!(
+        err,
+        "\nDo you want to {}? Only `yes` is accepted: ",
+        if destroy { "remove everything xacct owns" } else { "apply these changes" }
+    );
+    let _ = err.flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim() == "yes")
+}
+
+struct EventPrinter {
+    json: bool,
+    printer: Printer,
+}
+
+impl xacct_apply::Sink for EventPrinter {
+    fn event(&self, e: &Event) {
+        if self.json {
+            if let Ok(s) = serde_json::to_string(e) {
+                self.printer.out(&s);
+            }
+            return;
+        }
+        let p = &self.printer;
+        match e {
+            Event::Begin { steps } => p.status(&format!("Applying {steps} changes…")),
+            Event::Started { address, action } => p.status(&format!("{address}: {}…", action.as_str())),
+            Event::Propagating { address } => p.status(&format!("{address}: waiting for IAM to settle…")),
+            Event::Done { address, action, elapsed_ms } => p.status(&format!(
+                "{address}: {} {} ({:.1}s)",
+                p.paint_err("32", "done"),
+                action.as_str(),
+                *elapsed_ms as f64 / 1000.0
+            )),
+            Event::Failed { address, error, .. } => {
+                p.status(&format!("{address}: {}: {error}", p.paint_err("31", "failed")))
+            }
+            Event::Skipped { address, because } => p.status(&format!("{address}: skipped ({because})")),
+            Event::StateSaved { .. } => {}
+            Event::StateError { error } => p.warning(&format!("state not saved: {error}")),
+            Event::Interrupted => p.warning("interrupted: letting steps in flight finish, then saving state"),
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! End to end on the emulator: the real binary, the real AWS SDK, a real moto server, real files.
+
+mod common;
+
+use common::{Scenario, CAPA_ROLE};
+use serde_json::Value;
+use xacct_test_support::moto;
+
+fn statements(doc: &str) -> Vec<Value> {
+    let v: Value = serde_json::from_str(doc).unwrap();
+    match &v["Statement"] {
+        Value::Array(a) => a.clone(),
+        o => vec![o.clone()],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runbook_scenario_plan_apply_drift_destroy() {
+    let s = Scenario::new(&["dev"]).await;
+    let (_, dev) = &s.workloads[0];
+    let manifest_before = std::fs::read(s.path("clusters/dev-1.yaml")).unwrap();
+    let trust_before = moto().trust_of(dev, CAPA_ROLE).await.unwrap();
+
+    s.run(&["validate"]).assert_code(0);
+    let r = s.run(&["plan", "--detailed-exitcode", "-o", "first.plan"]);
+    r.assert_code(2);
+    assert!(r.stdout.contains("trust.dev"), "{}", r.stdout);
+    assert!(r.stdout.contains("assume_policy.management"), "{}", r.stdout);
+
+    let r = s.run(&["apply", "first.plan"]);
+    r.assert_code(0);
+
+    // Live IAM now has xacct's statement beside the foreign one, and the assume policy.
+    let trust = moto().trust_of(dev, CAPA_ROLE).await.unwrap();
+    let stmts = statements(&trust);
+    assert_eq!(stmts.len(), 2, "{trust}");
+    assert_eq!(stmts[0]["Principal"]["Service"], "ec2.amazonaws.com");
+    assert_eq!(stmts[1]["Principal"]["AWS"], format!("arn:aws:iam::{}:role/{CAPA_ROLE}", s.mgmt));
+    let policies = moto().inline_policies(&s.mgmt, CAPA_ROLE).await;
+    let doc = policies.get("xacct-assume-workload-roles").expect("assume policy");
+    assert!(doc.contains(&format!("arn:aws:iam::{dev}:role/{CAPA_ROLE}")), "{doc}");
+    let manifest = std::fs::read_to_string(s.path("clusters/dev-1.yaml")).unwrap();
+    assert!(manifest.contains("kind: AWSClusterRoleIdentity"), "{manifest}");
+    assert!(manifest.contains("name: dev-account-role"));
+
+    // A second plan is empty.
+    let r = s.run(&["plan", "--detailed-exitcode"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("No changes"), "{}", r.stdout);
+    s.run(&["drift"]).assert_code(0);
+
+    // An out-of-band edit: drift catches it, a saved plan made before it is refused.
+    let r = s.run(&["plan", "-o", "noop.plan"]);
+    r.assert_code(0);
+    let mut edited = serde_json::from_str::<Value>(&trust).unwrap();
+    edited["Statement"][1]["Condition"] = serde_json::json!({"Bool": {"aws:MultiFactorAuthPresent": "true"}});
+    moto().put_trust(dev, CAPA_ROLE, &edited.to_string()).await;
+    let r = s.run(&["drift", "--json"]);
+    r.assert_code(2);
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(report["drift"][0]["address"], "trust.dev", "{}", r.stdout);
+    assert_eq!(report["drift"][0]["kind"], "modified");
+
+    let r = s.run(&["plan", "-o", "fix.plan", "--json"]);
+    r.assert_code(0);
+    let plan: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(plan["format_version"], 1);
+    let change = plan["changes"].as_array().unwrap().iter().find(|c| c["address"] == "trust.dev").unwrap().clone();
+    assert_eq!(change["actions"], serde_json::json!(["update"]));
+    assert_eq!(change["drift"], true);
+
+    // Another edit after fix.plan was saved: applying it is refused, nothing written.
+    edited["Statement"][1]["Condition"] = serde_json::json!({"Bool": {"aws:MultiFactorAuthPresent": "false"}});
+    moto().put_trust(dev, CAPA_ROLE, &edited.to_string()).await;
+    let before_refusal = moto().trust_of(dev, CAPA_ROLE).await.unwrap();
+    let r = s.run(&["apply", "fix.plan"]);
+    r.assert_code(1);
+    assert!(r.stderr.contains("stale"), "{}", r.stderr);
+    assert!(r.stderr.contains("trust.dev"), "{}", r.stderr);
+    assert_eq!(moto().trust_of(dev, CAPA_ROLE).await.unwrap(), before_refusal);
+
+    // A fresh apply repairs it.
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    s.run(&["drift"]).assert_code(0);
+    s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+
+    // Destroy gives back exactly what was there before.
+    s.run(&["destroy", "--auto-approve"]).assert_code(0);
+    let trust_after = moto().trust_of(dev, CAPA_ROLE).await.unwrap();
+    assert_eq!(statements(&trust_after), statements(&trust_before));
+    assert!(moto().inline_policies(&s.mgmt, CAPA_ROLE).await.is_empty());
+    assert_eq!(std::fs::read(s.path("clusters/dev-1.yaml")).unwrap(), manifest_before);
+    let r = s.run(&["state", "list"]);
+    r.assert_code(0);
+    assert_eq!(r.stdout.trim(), "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runbook_statement_added_by_hand_is_adopted_not_duplicated() {
+    let s = Scenario::new(&["test"]).await;
+    let (_, acct) = &s.workloads[0];
+    // The manual runbook's statement, without a Sid.
+    let by_hand = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"ec2.amazonaws.com"}},"Action":"sts:AssumeRole"}},{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:role/{CAPA_ROLE}"}},"Action":"sts:AssumeRole"}}]}}"#,
+        s.mgmt
+    );
+    moto().put_trust(acct, CAPA_ROLE, &by_hand).await;
+    let r = s.run(&["plan", "--json"]);
+    r.assert_code(0);
+    let plan: Value = serde_json::from_str(&r.stdout).unwrap();
+    let change = plan["changes"].as_array().unwrap().iter().find(|c| c["address"] == "trust.test").unwrap().clone();
+    assert_eq!(change["actions"], serde_json::json!(["adopt"]), "{change}");
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(statements(&moto().trust_of(acct, CAPA_ROLE).await.unwrap()).len(), 2);
+    s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_apply_fails_at_once_naming_the_lock_holder() {
+    let s = Scenario::new(&["acc"]).await;
+    let state_dir = s.path("state");
+    std::fs::create_dir_all(&state_dir).unwrap();
+    let holder = serde_json::json!({"ID": "11111111-2222-3333-4444-555555555555", "operation": "apply", "who": "ci@runner-7", "host": "runner-7", "pid": 4242, "version": "0.1.0", "created": "2026-11-29T10:00:00Z"});
+    std::fs::write(state_dir.join("default.json.lock"), holder.to_string()).unwrap();
+    let t = std::time::Instant::now();
+    let r = s.run(&["apply", "--auto-approve"]);
+    r.assert_code(1);
+    assert!(t.elapsed() < std::time::Duration::from_secs(20));
+    assert!(r.stderr.contains("ci@runner-7"), "{}", r.stderr);
+    assert!(r.stderr.contains("force-unlock"), "{}", r.stderr);
+    s.run(&["force-unlock", "11111111-2222-3333-4444-555555555555"]).assert_code(0);
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+}
