@@ -5,7 +5,6 @@ use std::error::Error as StdError;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use xacct_plan::cloud::CloudError;
 
 /// What went wrong with one call, before it is worded for a given account and action.
@@ -15,7 +14,10 @@ pub(crate) enum Failure {
     AccessDenied(String),
     Malformed(String),
     LimitExceeded(String),
+    /// AWS refused the credentials (expired, invalid, bad signature).
     Credentials(String),
+    /// No credentials could be loaded at all.
+    NoCredentials(String),
     Throttled(String),
     /// Anything else: `code: message`, or the transport error.
     Other(String),
@@ -70,10 +72,10 @@ impl Failure {
                 _ => Failure::Other(text),
             };
         }
+        let detail = scrub(&chain(err));
         if has_credentials_error(err) {
-            return Failure::Credentials(scrub(&DisplayErrorContext(err).to_string()));
+            return Failure::NoCredentials(detail);
         }
-        let detail = scrub(&DisplayErrorContext(err).to_string());
         match err {
             SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => {
                 Failure::Other(format!("could not reach the AWS endpoint (retries exhausted): {detail}"))
@@ -100,7 +102,13 @@ impl Failure {
             Failure::LimitExceeded(message) => CloudError::LimitExceeded { what: what.to_string(), message },
             Failure::Credentials(message) => CloudError::Credentials {
                 account,
-                message: format!("`{action}` was refused: {message}; refresh or fix the credentials xacct starts from"),
+                message: format!(
+                    "AWS refused the credentials of {principal} for `{action}` ({message}); refresh or fix them"
+                ),
+            },
+            Failure::NoCredentials(message) => CloudError::Credentials {
+                account,
+                message: format!("could not load credentials from {principal}: {message}"),
             },
             Failure::Throttled(_) => CloudError::Throttled { account, action: action.to_string() },
             Failure::Other(message) => CloudError::Other { account, action: action.to_string(), message },
@@ -110,6 +118,20 @@ impl Failure {
     pub(crate) fn is_invalid_principal(&self) -> bool {
         matches!(self, Failure::Malformed(m) if m.to_ascii_lowercase().contains("invalid principal"))
     }
+}
+
+/// An error and its sources, `: `-joined, each said once.
+pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
 }
 
 /// True when a credentials provider failed somewhere in the error's source chain.

@@ -15,11 +15,10 @@ use async_trait::async_trait;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use xacct_state::{check_no_credentials, check_persist, decode_from, encode, Backend, LockInfo, State, StateError};
 
 use crate::config::{base_config, Counter, Counting};
-use crate::errors::scrub;
+use crate::errors::{chain, scrub};
 use crate::settings::AwsSettings;
 
 /// What this backend last saw of the state object.
@@ -72,7 +71,7 @@ where
         _ => {
             let message = match err.as_service_error() {
                 Some(e) => format!("{code}: {}", e.message().unwrap_or("")),
-                None => DisplayErrorContext(err).to_string(),
+                None => chain(err),
             };
             S3Failure::Other(scrub(&message))
         }
@@ -224,6 +223,10 @@ impl S3Backend {
                         Seen::Present { state, .. } => Some(state.as_ref()),
                         _ => None,
                     };
+                    if stored == Some(state) {
+                        // Our own write, whose answer was lost and whose retry then failed its condition.
+                        return Ok(());
+                    }
                     if strict {
                         check_persist(stored, state)?;
                     }
