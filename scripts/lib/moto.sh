@@ -19,6 +19,11 @@ moto_install() {
   "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check 'moto[server]>=5,<6'
 }
 
+# The Python that has boto3 (installed with moto): used by the demo to play the operator.
+moto_python() {
+  if [ -x "$MOTO_VENV/bin/python" ]; then echo "$MOTO_VENV/bin/python"; else echo python3; fi
+}
+
 moto_start() {
   local bin port i
   bin=$(moto_find)
