@@ -39,7 +39,18 @@ struct Account {
     iam: aws_sdk_iam::Client,
     /// The ARN xacct acts as there (for error messages).
     principal: String,
+    /// When assumed-role credentials run out; `None` for credentials the SDK refreshes itself.
+    expires: Option<SystemTime>,
     quota: OnceCell<usize>,
+}
+
+/// Assumed-role sessions this close to their end are replaced before the next call.
+const RENEW_BEFORE: Duration = Duration::from_secs(300);
+
+impl Account {
+    fn expires_soon(&self) -> bool {
+        self.expires.is_some_and(|at| at.duration_since(SystemTime::now()).map_or(true, |left| left < RENEW_BEFORE))
+    }
 }
 
 impl fmt::Debug for AwsCloud {
@@ -108,7 +119,7 @@ impl AwsCloud {
         aws_sdk_sts::Client::from_conf(conf.build())
     }
 
-    fn iam(&self, credentials: SharedCredentialsProvider) -> aws_sdk_iam::Client {
+    pub(crate) fn iam(&self, credentials: SharedCredentialsProvider) -> aws_sdk_iam::Client {
         let mut conf = aws_sdk_iam::config::Builder::from(&self.base)
             .interceptor(Counting(self.counter.clone()))
             .credentials_provider(credentials);
@@ -141,12 +152,25 @@ impl AwsCloud {
             let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
             accounts.entry(account.to_string()).or_default().clone()
         };
-        cell.get_or_try_init(|| self.establish(account)).await.cloned()
+        let established = cell.get_or_try_init(|| self.establish(account)).await?.clone();
+        if !established.expires_soon() {
+            return Ok(established);
+        }
+        // A long run outlived the session: start a new one (once, whoever gets here first).
+        let fresh = {
+            let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+            let slot = accounts.entry(account.to_string()).or_default();
+            if Arc::ptr_eq(slot, &cell) {
+                *slot = Arc::default();
+            }
+            slot.clone()
+        };
+        fresh.get_or_try_init(|| self.establish(account)).await.cloned()
     }
 
     async fn establish(&self, account: &str) -> Result<Arc<Account>, CloudError> {
         let access = self.settings.accounts.get(account).cloned().unwrap_or_default();
-        let (credentials, principal) = match access {
+        let (credentials, principal, expires) = match access {
             AccountAccess::AssumeRole { role_arn, external_id, session_name } => {
                 self.assume_role(account, &role_arn, external_id.as_deref(), session_name.as_deref()).await?
             }
@@ -156,17 +180,17 @@ impl AwsCloud {
                     message: "no credentials are configured".to_string(),
                 })?;
                 let principal = self.check_identity(account, provider.clone(), &self.base_principal()).await?;
-                (provider, principal)
+                (provider, principal, None)
             }
             AccountAccess::Profile(name) => {
                 let provider = SharedCredentialsProvider::new(
                     aws_config::profile::ProfileFileCredentialsProvider::builder().profile_name(&name).build(),
                 );
                 let principal = self.check_identity(account, provider.clone(), &format!("profile `{name}`")).await?;
-                (provider, principal)
+                (provider, principal, None)
             }
         };
-        Ok(Arc::new(Account { iam: self.iam(credentials), principal, quota: OnceCell::new() }))
+        Ok(Arc::new(Account { iam: self.iam(credentials), principal, expires, quota: OnceCell::new() }))
     }
 
     async fn assume_role(
@@ -175,7 +199,7 @@ impl AwsCloud {
         role_arn: &str,
         external_id: Option<&str>,
         session_name: Option<&str>,
-    ) -> Result<(SharedCredentialsProvider, String), CloudError> {
+    ) -> Result<(SharedCredentialsProvider, String, Option<SystemTime>), CloudError> {
         if arn_account(role_arn) != Some(account) {
             return Err(CloudError::Credentials {
                 account: account.to_string(),
@@ -225,7 +249,7 @@ impl AwsCloud {
                 message: format!("assuming `{role_arn}` gave a session in account {acted}, not {account}"),
             });
         }
-        Ok((SharedCredentialsProvider::new(credentials), principal))
+        Ok((SharedCredentialsProvider::new(credentials), principal, expiry))
     }
 
     /// `sts:GetCallerIdentity`: credentials used as they are must act in `account`.
@@ -291,7 +315,7 @@ impl AwsCloud {
 
     /// Run `write` again while IAM says a principal in it is invalid (not propagated yet), for at
     /// most the configured window.
-    async fn with_principal_retry<F, Fut>(&self, mut write: F) -> Result<(), Failure>
+    pub(crate) async fn with_principal_retry<F, Fut>(&self, mut write: F) -> Result<(), Failure>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<(), Failure>>,
@@ -540,6 +564,71 @@ mod tests {
     fn json_equality_ignores_order_and_space() {
         assert!(json_eq(r#"{"a":1,"b":[1,2]}"#, r#"{ "b": [1, 2], "a": 1 }"#));
         assert!(!json_eq(r#"{"b":[2,1]}"#, r#"{"b":[1,2]}"#));
+    }
+
+    fn offline(partition: crate::Partition, endpoint: Option<&str>) -> AwsSettings {
+        AwsSettings {
+            endpoint_url: endpoint.map(str::to_string),
+            region: Some("eu-west-1".to_string()),
+            base: BaseCredentials::Static {
+                access_key_id: "AKIAXACCTTESTKEY0001".into(),
+                secret_access_key: "s".into(),
+                session_token: None,
+            },
+            partition,
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn iam_is_signed_for_the_partition_region_unless_an_endpoint_is_set() {
+        use crate::Partition::*;
+        for (partition, region) in [(Aws, "us-east-1"), (AwsCn, "cn-north-1"), (AwsUsGov, "us-gov-west-1")] {
+            let cloud = AwsCloud::new(offline(partition, None)).await;
+            let creds = cloud.base.credentials_provider().unwrap();
+            assert_eq!(cloud.iam(creds.clone()).config().region().map(|r| r.as_ref()), Some(region));
+            assert_eq!(cloud.sts(Some(creds)).config().region().map(|r| r.as_ref()), Some("eu-west-1"));
+        }
+        let cloud = AwsCloud::new(offline(AwsCn, Some("http://127.0.0.1:9"))).await;
+        let creds = cloud.base.credentials_provider().unwrap();
+        assert_eq!(cloud.iam(creds).config().region().map(|r| r.as_ref()), Some("eu-west-1"));
+    }
+
+    #[tokio::test]
+    async fn invalid_principal_is_retried_within_the_window() {
+        let mut settings = offline(crate::Partition::Aws, None);
+        settings.retry.invalid_principal_window = Duration::from_secs(5);
+        let cloud = AwsCloud::new(settings).await;
+        let tries = std::sync::atomic::AtomicU32::new(0);
+        let result = cloud
+            .with_principal_retry(|| async {
+                if tries.fetch_add(1, Ordering::SeqCst) < 2 {
+                    Err(Failure::Malformed("Invalid principal in policy: \"AWS\":\"arn:aws:iam::1:role/x\"".into()))
+                } else {
+                    Ok(())
+                }
+            })
+            .await;
+        assert_eq!(result, Ok(()));
+        assert_eq!(tries.load(Ordering::SeqCst), 3);
+
+        // Other rejections, and a window that ran out, are returned as they are.
+        let result = cloud.with_principal_retry(|| async { Err(Failure::Malformed("Syntax errors".into())) }).await;
+        assert_eq!(result, Err(Failure::Malformed("Syntax errors".into())));
+    }
+
+    #[test]
+    fn assumed_sessions_are_renewed_before_they_end() {
+        let soon = |secs: u64| Account {
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::Config::builder().behavior_version(aws_config::BehaviorVersion::latest()).build(),
+            ),
+            principal: String::new(),
+            expires: Some(SystemTime::now() + Duration::from_secs(secs)),
+            quota: OnceCell::new(),
+        };
+        assert!(soon(60).expires_soon());
+        assert!(!soon(3600).expires_soon());
     }
 
     #[test]
