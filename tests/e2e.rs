@@ -43,6 +43,12 @@ async fn runbook_scenario_plan_apply_drift_destroy() {
     assert!(manifest.contains("kind: AWSClusterRoleIdentity"), "{manifest}");
     assert!(manifest.contains("name: dev-account-role"));
 
+    // The chain is provably allowed on the live documents.
+    let r = s.run(&["verify", "--json"]);
+    r.assert_code(0);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["checks"][0]["outcome"], "allowed", "{}", r.stdout);
+
     // A second plan is empty.
     let r = s.run(&["plan", "--detailed-exitcode"]);
     r.assert_code(0);
@@ -78,6 +84,11 @@ async fn runbook_scenario_plan_apply_drift_destroy() {
     assert!(r.stderr.contains("stale"), "{}", r.stderr);
     assert!(r.stderr.contains("trust.dev"), "{}", r.stderr);
     assert_eq!(moto().trust_of(dev, CAPA_ROLE).await.unwrap(), before_refusal);
+
+    // verify sees the MFA condition CAPA can never satisfy.
+    let r = s.run(&["verify"]);
+    r.assert_code(2);
+    assert!(r.stdout.contains("FAIL dev"), "{}", r.stdout);
 
     // A fresh apply repairs it.
     s.run(&["apply", "--auto-approve"]).assert_code(0);

@@ -90,6 +90,19 @@ pub enum Command {
     ///   xacct drift --format markdown || notify-team
     #[command(verbatim_doc_comment)]
     Drift(DriftArgs),
+    /// Prove each trust chain statically on the live documents.
+    ///
+    /// For every workload: may the management role call sts:AssumeRole on the workload role
+    /// (its inline policies and the workload role's trust policy, with the ExternalId CAPA
+    /// sends)? Also flags what breaks CAPA at runtime: unique-ID principals, required session
+    /// tags or source identity, sessions longer than the role allows.
+    ///
+    /// Exit: 0 all good, 2 findings, 1 error.
+    ///
+    /// Example:
+    ///   xacct verify --json
+    #[command(verbatim_doc_comment)]
+    Verify(VerifyArgs),
     /// Remove everything xacct owns (its trust statements, its inline policy, its manifest
     /// edits) and nothing else.
     ///
@@ -272,4 +285,13 @@ pub struct ForceUnlockArgs {
     pub live: LiveArgs,
     /// The lock ID, as the lock error printed it.
     pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -12,6 +12,7 @@ pub mod live;
 pub mod memory;
 pub mod model;
 mod planner;
+pub mod verify;
 
 pub use cloud::{Cloud, CloudError, DocRef, LiveRole};
 pub use diff::{StoredManifest, StoredPolicy, StoredTrust};

@@ -11,7 +11,7 @@ use xacct_render::Style;
 use xacct_spec::Address;
 
 use super::context::{runtime, Context, RefreshProgress};
-use crate::args::{ApplyArgs, DestroyArgs, DriftArgs, Global, LiveArgs, OutputFormat, PlanArgs};
+use crate::args::{ApplyArgs, DestroyArgs, DriftArgs, Global, LiveArgs, OutputFormat, PlanArgs, VerifyArgs};
 use crate::{Outcome, Printer};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -260,4 +260,47 @@ impl xacct_apply::Sink for EventPrinter {
             Event::Interrupted => p.warning("interrupted: letting steps in flight finish, then saving state"),
         }
     }
+}
+
+pub fn verify(global: &Global, args: &VerifyArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    runtime()?.block_on(async {
+        let cx = Context::new(global, &args.live, printer).await?;
+        let cloud: Arc<dyn Cloud> = cx.cloud.clone();
+        let report = xacct_plan::verify::verify(&cx.spec, cloud).await;
+        if args.json {
+            printer.out(&serde_json::to_string_pretty(&report)?);
+        } else {
+            let mut out = String::new();
+            for c in &report.checks {
+                let mark = if c.outcome == "allowed" { "ok  " } else { "FAIL" };
+                out.push_str(&format!(
+                    "{mark} {}: {} -> {}: {}\n",
+                    c.workload,
+                    c.principal,
+                    c.role_arn,
+                    c.outcome.replace('_', " ")
+                ));
+                if !c.deciding.is_empty() {
+                    out.push_str(&format!("       decided by: {}\n", c.deciding.join(", ")));
+                }
+                for n in &c.notes {
+                    out.push_str(&format!("       note: {n}\n"));
+                }
+            }
+            for f in &report.findings {
+                out.push_str(&format!("{}: {}: {}\n", f.severity.replace('_', " "), f.address, f.message));
+            }
+            let failed = report.checks.iter().filter(|c| c.outcome != "allowed").count();
+            out.push_str(&format!(
+                "Verified {} trust chains: {} allowed, {} not; {} findings. ({} AWS calls)",
+                report.checks.len(),
+                report.checks.len() - failed,
+                failed,
+                report.findings.len(),
+                report.aws_calls
+            ));
+            printer.out(&out);
+        }
+        Ok(if report.all_good() { Outcome::Success } else { Outcome::Differs })
+    })
 }

@@ -18,6 +18,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Plan(a) => live::plan(&cli.global, &a, printer),
         Command::Apply(a) => live::apply(&cli.global, &a, printer),
         Command::Drift(a) => live::drift(&cli.global, &a, printer),
+        Command::Verify(a) => live::verify(&cli.global, &a, printer),
         Command::Destroy(a) => live::destroy(&cli.global, &a, printer),
         Command::State(a) => state::run(&cli.global, &a, printer),
         Command::ForceUnlock(a) => state::force_unlock(&cli.global, &a, printer),

@@ -1,0 +1,179 @@
+//! `xacct verify`: prove each workload's trust chain statically on the live documents — may the
+//! management role call `sts:AssumeRole` on the workload role, with the ExternalId CAPA sends? —
+//! and flag what breaks CAPA at runtime (unique-ID principals, session tags, session length).
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use xacct_policy as policy;
+use xacct_spec::{Grant, Spec};
+
+use crate::cloud::Cloud;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Check {
+    pub workload: String,
+    pub principal: String,
+    pub role_arn: String,
+    /// `allowed`, `implicit_deny`, `explicit_deny`, or `unknown` when a document could not be read.
+    pub outcome: String,
+    /// The statements that decided, as `policy[index]` (with the Sid when there is one).
+    pub deciding: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Finding {
+    pub address: String,
+    /// `error`, `security_warning`, `warning` or `suggestion`.
+    pub severity: String,
+    pub message: String,
+}
+
+/// The `xacct verify --json` document.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct VerifyReport {
+    pub format_version: u32,
+    pub checks: Vec<Check>,
+    pub findings: Vec<Finding>,
+    pub aws_calls: u64,
+}
+
+impl VerifyReport {
+    /// Every chain allowed and nothing worse than a suggestion.
+    pub fn all_good(&self) -> bool {
+        self.checks.iter().all(|c| c.outcome == "allowed") && self.findings.iter().all(|f| f.severity == "suggestion")
+    }
+}
+
+fn severity(s: policy::Severity) -> &'static str {
+    match s {
+        policy::Severity::Error => "error",
+        policy::Severity::SecurityWarning => "security_warning",
+        policy::Severity::Warning => "warning",
+        policy::Severity::Suggestion => "suggestion",
+    }
+}
+
+/// Read the management role's inline policies and every workload role, and evaluate each chain.
+pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
+    let before = cloud.call_count();
+    let mut report = VerifyReport {
+        format_version: crate::PLAN_FORMAT_VERSION,
+        checks: Vec::new(),
+        findings: Vec::new(),
+        aws_calls: 0,
+    };
+    let mgmt = &spec.management;
+    let principal = spec.management_role_arn();
+    let mut identity: Vec<(String, policy::Policy)> = Vec::new();
+    match cloud.list_role_policies(&mgmt.account, &mgmt.role.name).await {
+        Ok(names) => {
+            for n in names {
+                match cloud.get_role_policy(&mgmt.account, &mgmt.role.name, &n).await {
+                    Ok(Some(doc)) => match policy::Policy::parse_encoded(&doc) {
+                        Ok(p) => identity.push((n, p)),
+                        Err(e) => report.findings.push(Finding {
+                            address: "role.management".into(),
+                            severity: "error".into(),
+                            message: format!("inline policy `{n}` does not parse: {e}"),
+                        }),
+                    },
+                    Ok(None) => {}
+                    Err(e) => report.findings.push(Finding {
+                        address: "role.management".into(),
+                        severity: "error".into(),
+                        message: e.to_string(),
+                    }),
+                }
+            }
+        }
+        Err(e) => report.findings.push(Finding {
+            address: "role.management".into(),
+            severity: "error".into(),
+            message: format!("cannot list the management role's inline policies: {e}"),
+        }),
+    }
+    let named: Vec<policy::NamedPolicy<'_>> =
+        identity.iter().map(|(n, p)| policy::NamedPolicy { name: n, policy: p }).collect();
+    let org = match &mgmt.grant {
+        Grant::Organization { org_id } => Some(org_id.clone()),
+        _ => None,
+    };
+    for w in &spec.workloads {
+        let role_arn = spec.workload_role_arn(w);
+        let mut check = Check {
+            workload: w.name.clone(),
+            principal: principal.clone(),
+            role_arn: role_arn.clone(),
+            outcome: "unknown".into(),
+            deciding: vec![],
+            notes: vec![],
+        };
+        let address = format!("trust.{}", w.name);
+        match cloud.get_role(&w.account, &w.role.name).await {
+            Ok(Some(role)) => {
+                for f in policy::validate(&role.trust_policy, policy::PolicyKind::Trust) {
+                    report.findings.push(Finding {
+                        address: address.clone(),
+                        severity: severity(f.severity).into(),
+                        message: format!(
+                            "{}{}",
+                            if f.path.is_empty() { String::new() } else { format!("{}: ", f.path) },
+                            f.message
+                        ),
+                    });
+                }
+                if let Some(d) =
+                    w.identity.duration_seconds.filter(|d| i64::from(*d) > i64::from(role.max_session_duration))
+                {
+                    report.findings.push(Finding {
+                        address: format!("role.{}", w.name),
+                        severity: "error".into(),
+                        message: format!(
+                            "identity asks for {d}-second sessions; the role allows {}",
+                            role.max_session_duration
+                        ),
+                    });
+                }
+                match policy::Policy::parse_encoded(&role.trust_policy) {
+                    Ok(trust) => {
+                        let request = policy::AssumeRoleRequest {
+                            principal_arn: principal.clone(),
+                            principal_account: Some(mgmt.account.clone()),
+                            external_id: w.external_id.clone(),
+                            principal_org_id: org.clone(),
+                            resource_org_id: org.clone(),
+                        };
+                        let d = policy::evaluate_assume_role(&request, &role_arn, &trust, &named);
+                        check.outcome = match d.outcome {
+                            policy::Outcome::Allowed => "allowed",
+                            policy::Outcome::ImplicitDeny => "implicit_deny",
+                            policy::Outcome::ExplicitDeny => "explicit_deny",
+                        }
+                        .into();
+                        check.deciding = d
+                            .deciding
+                            .iter()
+                            .map(|s| {
+                                format!(
+                                    "{}[{}]{}",
+                                    s.policy,
+                                    s.index,
+                                    s.sid.as_ref().map(|x| format!(" ({x})")).unwrap_or_default()
+                                )
+                            })
+                            .collect();
+                        check.notes = d.notes;
+                    }
+                    Err(e) => check.notes.push(format!("the trust policy does not parse: {e}")),
+                }
+            }
+            Ok(None) => check.notes.push(format!("role `{}` does not exist in account {}", w.role.name, w.account)),
+            Err(e) => check.notes.push(e.to_string()),
+        }
+        report.checks.push(check);
+    }
+    report.aws_calls = cloud.call_count() - before;
+    report
+}
