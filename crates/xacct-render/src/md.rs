@@ -1,0 +1,63 @@
+//! Building blocks of the Markdown views (pull-request comments). Nothing here emits ANSI, and
+//! text from plans is escaped so it cannot break a table, a fence or the surrounding HTML.
+
+use xacct_plan::{Diagnostic, Level};
+
+use crate::text;
+
+/// Text for a table cell: no line breaks, no `|`, no raw HTML.
+pub(crate) fn cell(s: &str) -> String {
+    html(&text::clean(s)).replace('|', "\\|").replace('\n', "<br>")
+}
+
+/// An inline code span that survives backticks inside, for a table cell or prose.
+pub(crate) fn code(s: &str) -> String {
+    let s = text::clean(s).replace('\n', " ");
+    let ticks = "`".repeat(longest_run(&s, '`') + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') { " " } else { "" };
+    format!("{ticks}{pad}{s}{pad}{ticks}").replace('|', "\\|")
+}
+
+/// HTML-escaped text (for `<summary>`).
+pub(crate) fn html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn longest_run(s: &str, c: char) -> usize {
+    let (mut best, mut run) = (0, 0);
+    for x in s.chars() {
+        run = if x == c { run + 1 } else { 0 };
+        best = best.max(run);
+    }
+    best
+}
+
+/// A collapsed block holding a ```diff fence.
+pub(crate) fn push_details(out: &mut String, summary: &str, diff: &str) {
+    let body: String = text::lines(diff).into_iter().map(|l| l + "\n").collect();
+    let fence = "`".repeat(longest_run(&body, '`').max(2) + 1);
+    out.push_str(&format!("<details><summary>{summary}</summary>\n\n{fence}diff\n{body}{fence}\n\n</details>\n\n"));
+}
+
+/// Diagnostics as a list, errors first, hints nested.
+pub(crate) fn push_diagnostics(out: &mut String, diagnostics: &[Diagnostic]) {
+    if diagnostics.is_empty() {
+        return;
+    }
+    out.push_str("#### Diagnostics\n\n");
+    let ordered = diagnostics
+        .iter()
+        .filter(|d| d.severity == Level::Error)
+        .chain(diagnostics.iter().filter(|d| d.severity == Level::Warning));
+    for d in ordered {
+        out.push_str(&format!("- **{}**", text::level_word(d.severity)));
+        if let Some(address) = &d.address {
+            out.push_str(&format!(" {}", code(address)));
+        }
+        out.push_str(&format!(": {}\n", cell(&d.message)));
+        if let Some(hint) = &d.hint {
+            out.push_str(&format!("  - hint: {}\n", cell(hint)));
+        }
+    }
+    out.push('\n');
+}

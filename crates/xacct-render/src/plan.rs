@@ -1,0 +1,271 @@
+//! Views of a [`Plan`].
+
+use serde_json::Value;
+use xacct_plan::{Action, Change, Plan};
+
+use crate::human;
+use crate::md;
+use crate::style::{Style, Tone};
+use crate::text;
+
+/// The fields of each change that are for the executor only (whole documents), left out of the
+/// machine view.
+const EXECUTOR_FIELDS: [&str; 2] = ["live", "write"];
+
+/// The changes a view lists: pending ones, and role preconditions a diagnostic is about.
+fn listed(plan: &Plan) -> impl Iterator<Item = &Change> {
+    plan.changes.iter().filter(|c| text::shown(c, &plan.diagnostics))
+}
+
+fn symbol(change: &Change) -> &'static str {
+    if change.kind == "role" {
+        "!"
+    } else {
+        text::action_symbol(change.action())
+    }
+}
+
+fn action_word(change: &Change) -> &'static str {
+    if change.kind == "role" {
+        "precondition"
+    } else {
+        change.action().as_str()
+    }
+}
+
+/// What "no changes" means for this plan.
+fn no_changes(plan: &Plan) -> &'static str {
+    if plan.errors().next().is_some() {
+        "No changes planned."
+    } else if !plan.refreshed {
+        "No changes. Stored state matches the desired-state file (live IAM was not read)."
+    } else {
+        "No changes. Live IAM and manifests match the desired-state file."
+    }
+}
+
+/// `Plan: 2 to create, … 1 drifted. (7 AWS calls)` or a `No changes.` line.
+fn summary_line(plan: &Plan) -> String {
+    let s = &plan.summary;
+    let drifted = if s.drift > 0 { format!(" {} drifted.", s.drift) } else { String::new() };
+    let calls = text::aws_calls(s.aws_calls);
+    if plan.has_changes() {
+        format!("Plan: {}.{drifted} ({calls})", text::counts(s))
+    } else {
+        format!("{}{drifted} ({calls})", no_changes(plan))
+    }
+}
+
+/// Why the plan cannot be applied, when it cannot.
+fn blocked(plan: &Plan) -> Option<String> {
+    if plan.applyable {
+        return None;
+    }
+    let mut why = Vec::new();
+    let errors = plan.errors().count();
+    if errors > 0 {
+        why.push(text::plural(errors, "error", "errors") + " above");
+    }
+    if !plan.refreshed {
+        why.push("live IAM was not read (--refresh=false)".to_string());
+    }
+    if why.is_empty() {
+        why.push("the plan is marked as not applyable".to_string());
+    }
+    Some(format!("This plan cannot be applied: {}.", why.join("; ")))
+}
+
+/// Notes on how the plan was made, shown first.
+fn notes(plan: &Plan) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !plan.targets.is_empty() {
+        notes.push(format!(
+            "only these addresses were planned (--target): {}; other changes may be pending",
+            plan.targets.join(", ")
+        ));
+    }
+    if !plan.refreshed {
+        notes
+            .push("live IAM was not read (--refresh=false): this plan compares the file with stored state only".into());
+    }
+    notes
+}
+
+/// The terminal view: a legend, each pending change with its diff, drift, diagnostics and a
+/// summary line.
+pub fn plan_human(plan: &Plan, style: &Style) -> String {
+    let mut out = String::new();
+    for note in notes(plan) {
+        out.push_str(&format!("{} {}\n", style.paint(Tone::Bold, "note:"), text::clean(&note)));
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let changes: Vec<&Change> = listed(plan).collect();
+    if !changes.is_empty() {
+        let legend = [
+            (Action::Create, "create"),
+            (Action::Update, "update"),
+            (Action::Delete, "delete"),
+            (Action::Adopt, "adopt (no write)"),
+            (Action::Forget, "forget (state only)"),
+        ];
+        let mut items: Vec<String> = legend
+            .iter()
+            .map(|(a, word)| format!("{} {word}", style.paint(human::action_tone(*a), text::action_symbol(*a))))
+            .collect();
+        if changes.iter().any(|c| c.kind == "role") {
+            items.push(format!("{} precondition", style.paint(Tone::BoldRed, "!")));
+        }
+        out.push_str(&format!("Symbols: {}\n\n", items.join("   ")));
+        out.push_str("xacct will:\n\n");
+        for change in changes {
+            push_change(&mut out, plan, change, style);
+        }
+    }
+    if !plan.drift.is_empty() {
+        out.push_str(&format!(
+            "{} changed outside xacct since the last apply ({}):\n",
+            style.paint(Tone::Bold, "Drift:"),
+            text::plural(plan.drift.len(), "resource", "resources")
+        ));
+        for d in &plan.drift {
+            out.push_str(&format!(
+                "  {} {}  ({}) {}\n",
+                style.paint(human::drift_tone(d.kind), text::drift_symbol(d.kind)),
+                style.paint(Tone::Bold, &d.address.to_string()),
+                text::drift_word(d.kind),
+                text::clean(&d.detail)
+            ));
+        }
+        out.push('\n');
+    }
+    human::push_diagnostics(&mut out, style, &plan.diagnostics);
+    out.push_str(&style.paint(Tone::Bold, &summary_line(plan)));
+    out.push('\n');
+    if let Some(line) = blocked(plan) {
+        out.push_str(&style.paint(Tone::BoldRed, &line));
+        out.push('\n');
+    }
+    out
+}
+
+fn push_change(out: &mut String, plan: &Plan, change: &Change, style: &Style) {
+    let tone = if change.kind == "role" { Tone::BoldRed } else { human::action_tone(change.action()) };
+    out.push_str(&format!(
+        "  {} {}  ({})",
+        style.paint(tone, symbol(change)),
+        style.paint(Tone::Bold, &change.address.to_string()),
+        action_word(change)
+    ));
+    if change.drift {
+        out.push_str(&format!(
+            " {}",
+            style.paint(Tone::Yellow, &format!("(drift: {})", text::drift_note(change, &plan.drift)))
+        ));
+    }
+    out.push('\n');
+    if let Some(reason) = &change.reason {
+        human::push_note(out, style, reason);
+    }
+    if let Some(note) = text::no_write_note(change) {
+        human::push_note(out, style, note);
+    } else if text::is_document(change) {
+        human::push_rows(out, style, &text::json_diff(&change.before, &change.after));
+    } else if let Some(diff) = &change.diff {
+        human::push_unified(out, style, diff);
+    }
+    out.push('\n');
+}
+
+/// The machine view (`--json`): the versioned plan format without each change's executor-only
+/// `live` and `write` documents. Pretty-printed, with a trailing newline.
+pub fn plan_json(plan: &Plan) -> String {
+    let mut value = serde_json::to_value(plan).expect("plans serialize to JSON");
+    if let Some(changes) = value.get_mut("changes").and_then(Value::as_array_mut) {
+        for change in changes.iter_mut().filter_map(Value::as_object_mut) {
+            for field in EXECUTOR_FIELDS {
+                change.remove(field);
+            }
+        }
+    }
+    let mut s = serde_json::to_string_pretty(&value).expect("JSON values print");
+    s.push('\n');
+    s
+}
+
+/// The pull-request comment view: a heading, a table of changes, collapsed diffs, drift and
+/// diagnostics. Never contains ANSI escapes.
+pub fn plan_markdown(plan: &Plan) -> String {
+    let mut out = String::new();
+    let s = &plan.summary;
+    if plan.has_changes() {
+        out.push_str(&format!("### xacct plan: {}\n\n", text::counts(s)));
+    } else {
+        out.push_str("### xacct plan: no changes\n\n");
+    }
+    let mut facts = Vec::new();
+    if s.drift > 0 {
+        facts.push(format!("**{} drifted** (changed outside xacct)", s.drift));
+    }
+    facts.push(text::aws_calls(s.aws_calls));
+    if !plan.has_changes() {
+        facts.insert(0, no_changes(plan).to_string());
+    }
+    out.push_str(&facts.join(" · "));
+    out.push_str("\n\n");
+    for note in notes(plan) {
+        out.push_str(&format!("> **Note:** {}\n\n", md::cell(&note)));
+    }
+    let changes: Vec<&Change> = listed(plan).collect();
+    if !changes.is_empty() {
+        out.push_str("| | Address | Action | Drift | Reason |\n|---|---|---|---|---|\n");
+        for c in &changes {
+            let drift = if c.drift { text::drift_note(c, &plan.drift) } else { "" };
+            let reason = c.reason.as_deref().map(md::cell).unwrap_or_default();
+            out.push_str(&format!(
+                "| {} | {} | {} | {drift} | {reason} |\n",
+                md::code(symbol(c)),
+                md::code(&c.address.to_string()),
+                action_word(c)
+            ));
+        }
+        out.push('\n');
+        for c in &changes {
+            let summary =
+                format!("<code>{}</code> ({})", md::html(&text::clean(&c.address.to_string())), action_word(c));
+            if text::no_write_note(c).is_some() {
+                continue;
+            }
+            let diff = if text::is_document(c) {
+                text::diff_text(&text::json_diff(&c.before, &c.after))
+            } else {
+                c.diff.clone().unwrap_or_default()
+            };
+            if !diff.is_empty() {
+                md::push_details(&mut out, &summary, &diff);
+            }
+        }
+    }
+    if !plan.drift.is_empty() {
+        out.push_str("#### Drift\n\n| | Address | Kind | Detail |\n|---|---|---|---|\n");
+        for d in &plan.drift {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                md::code(text::drift_symbol(d.kind)),
+                md::code(&d.address.to_string()),
+                text::drift_word(d.kind),
+                md::cell(&d.detail)
+            ));
+        }
+        out.push('\n');
+    }
+    md::push_diagnostics(&mut out, &plan.diagnostics);
+    if let Some(line) = blocked(plan) {
+        out.push_str(&format!("**{}**\n", md::cell(&line)));
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
