@@ -80,9 +80,26 @@ fn find_ours(doc: &Value, stored: Option<&StoredTrust>, desired_sid: Option<&str
     match stored {
         Some(StoredTrust { sid: Some(sid), .. }) => by_sid(sid),
         Some(StoredTrust { sid: None, statement, .. }) => policy::find_equivalent_statement(doc, statement)
-            .and_then(|(i, _)| policy::statements(doc).ok().and_then(|v| v.get(i).map(|s| (i, (*s).clone())))),
+            .map(|(i, _)| i)
+            .or_else(|| find_unique_id_twin(doc, statement))
+            .and_then(|i| policy::statements(doc).ok().and_then(|v| v.get(i).map(|s| (i, (*s).clone())))),
         None => desired_sid.and_then(by_sid),
     }
+}
+
+/// An adopted statement (no Sid) whose principal IAM turned into a unique ID: the Sid-less
+/// statement with a unique-ID principal that equals `stored` once its principal is put back.
+fn find_unique_id_twin(doc: &Value, stored: &Value) -> Option<usize> {
+    policy::statements(doc).ok()?.into_iter().position(|s| {
+        let broken = s.get("Sid").is_none()
+            && policy::Statement::from_value(s).is_ok_and(|st| {
+                !policy::unique_id_principals(&policy::Policy { version: None, id: None, statements: vec![st] })
+                    .is_empty()
+            });
+        let mut restored = s.clone();
+        restored["Principal"] = stored.get("Principal").cloned().unwrap_or(Value::Null);
+        broken && stmt_equiv(&restored, stored, false)
+    })
 }
 
 /// Replace (Some) or remove (None) the statement at `index`, keeping every other statement as is.
@@ -423,7 +440,7 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
         return Diffed { change: c, drift: None, diagnostics: diags };
     };
     let edited = i.stored.is_some_and(|s| s.applied_sha256 != sha256(text.as_bytes()));
-    let drift = edited.then(|| Drift {
+    let mut drift = edited.then(|| Drift {
         address: i.address.clone(),
         kind: DriftKind::Modified,
         detail: format!("`{}` was edited since xacct last patched it", i.written),
@@ -432,8 +449,9 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
     });
     match i.desired {
         Some(want) => {
-            let parsed = xacct_manifest::Manifest::parse(i.path, text).and_then(|m| xacct_manifest::patch(&m, want));
-            let patched = match parsed {
+            let parsed = xacct_manifest::Manifest::parse(i.path, text)
+                .and_then(|m| xacct_manifest::patch(&m, want).map(|p| (m, p)));
+            let (m, patched) = match parsed {
                 Ok(p) => p,
                 Err(e) => {
                     diags.push(error(i.address, e.to_string(), None));
@@ -444,16 +462,34 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
                 diags.push(warning(i.address, d.to_string(), None));
             }
             c.after = json!({ "identity": want.name, "role_arn": want.role_arn });
+            // No object points at the identity xacct set any more: its edits are gone (the file
+            // was regenerated or reverted by hand).
+            let gone = i.stored.is_some_and(|s| {
+                !m.targets().iter().any(|t| t.identity_ref.as_ref().is_some_and(|r| r.name == s.identity))
+            });
+            if let (true, Some(d)) = (gone, drift.as_mut()) {
+                d.kind = DriftKind::Deleted;
+                d.detail = format!("xacct's identity edits were removed from `{}` outside xacct", i.written);
+            }
+            // What undoes everything xacct did: the stored record followed by this patch while the
+            // stored record still undoes the file as it is; the stored record alone when this patch
+            // writes back exactly what it recorded (an outside edit repaired, or edits re-applied
+            // to a regenerated file); else this patch alone (the file as it is now is the original).
             let record = match i.stored {
-                Some(s) => s.record.clone().then(patched.record.clone()),
-                None => patched.record.clone(),
+                Some(s) if xacct_manifest::unpatch(text, &s.record).is_ok() => {
+                    s.record.clone().then(patched.record.clone())
+                }
+                Some(s) if xacct_manifest::unpatch(&patched.text, &s.record).is_ok() => s.record.clone(),
+                _ => patched.record.clone(),
             };
             if patched.changed {
-                c.actions = vec![if i.stored.is_some() { Action::Update } else { Action::Create }];
+                c.actions = vec![if i.stored.is_some() && !gone { Action::Update } else { Action::Create }];
                 c.diff = Some(xacct_manifest::unified_diff(i.written, text, &patched.text));
                 c.write = Some(patched.text.clone());
                 c.drift = edited;
-                c.reason = edited.then(|| "edited outside xacct".to_string());
+                c.reason = edited.then(|| {
+                    if gone { "xacct's edits were removed outside xacct" } else { "edited outside xacct" }.to_string()
+                });
             } else if i.stored.is_none() {
                 c.actions = vec![Action::Adopt];
                 c.reason = Some("the manifest already has this identity: recording it".into());

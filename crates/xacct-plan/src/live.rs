@@ -48,7 +48,9 @@ impl Progress for () {
 
 /// Read everything in `set`, at most `parallelism` accounts at a time.
 pub async fn refresh(cloud: Arc<dyn Cloud>, set: &ReadSet, parallelism: usize, progress: &dyn Progress) -> Live {
-    let mut by_account: BTreeMap<String, (Vec<String>, Vec<(String, String)>)> = BTreeMap::new();
+    // Per account: the roles to read, then the (role, policy) pairs.
+    type Reads = (Vec<String>, Vec<(String, String)>);
+    let mut by_account: BTreeMap<String, Reads> = BTreeMap::new();
     for (a, r) in &set.roles {
         by_account.entry(a.clone()).or_default().0.push(r.clone());
     }
