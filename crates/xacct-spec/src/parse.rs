@@ -472,9 +472,7 @@ impl Cx {
                 let sel = self.required(&m, "selector", node.pos, "a label selector")?;
                 let sf = format!("{field}.selector");
                 let sm = self.map(sel, &sf, &["matchLabels"])?;
-                let Some(ml) = self.required(&sm, "matchLabels", sel.pos, "labels a namespace must carry") else {
-                    return None;
-                };
+                let ml = self.required(&sm, "matchLabels", sel.pos, "labels a namespace must carry")?;
                 let Value::Map(entries) = &ml.value else {
                     self.error(
                         ml.pos,

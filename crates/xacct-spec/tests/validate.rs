@@ -157,10 +157,8 @@ fn syntax_errors_point_at_a_line() {
 
 #[test]
 fn defaults_apply_and_expand_to_addresses() {
-    let text = format!(
-        "version: 1\ndefaults:\n  access: {{ assume_role: {{ role_name: OrganizationAccountAccessRole }} }}\nmanagement: {{ account: \"111111111111\" }}\nworkloads:\n  - {{ name: dev, account: \"222222222222\", external_id: abc123 }}\n"
-    );
-    let spec = parse_str(&dir().join("x.yaml"), &text).unwrap().spec;
+    let text = "version: 1\ndefaults:\n  access: { assume_role: { role_name: OrganizationAccountAccessRole } }\nmanagement: { account: \"111111111111\" }\nworkloads:\n  - { name: dev, account: \"222222222222\", external_id: abc123 }\n";
+    let spec = parse_str(&dir().join("x.yaml"), text).unwrap().spec;
     let w = &spec.workloads[0];
     assert_eq!(
         w.access.role_arn("aws", &w.account).unwrap(),
