@@ -54,6 +54,13 @@ impl MemoryCloud {
         }
     }
 
+    /// Set a role's `MaxSessionDuration`.
+    pub fn set_max_session_duration(&self, account: &str, role: &str, seconds: i32) {
+        if let Some(r) = self.roles.lock().unwrap().get_mut(&(account.into(), role.into())) {
+            r.max_session_duration = seconds;
+        }
+    }
+
     pub fn policy(&self, account: &str, role: &str, policy: &str) -> Option<String> {
         self.policies.lock().unwrap().get(&(account.into(), role.into(), policy.into())).cloned()
     }

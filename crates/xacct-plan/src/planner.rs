@@ -170,16 +170,43 @@ pub async fn plan(
                 }
                 plan.changes.push(c);
             }
-            DesiredResource::Trust { account, role, statement, .. } => diffed.push(diff::trust(diff::TrustInput {
-                address: addr,
-                account,
-                role: &role.name,
-                desired: Some(statement),
-                stored: stored.trust.get(addr),
-                live: live.role(account, &role.name),
-            })),
+            DesiredResource::Trust { account, role, statement, .. } => {
+                let mut owned = stored.trust.get(addr);
+                if let Some(s) = owned.filter(|s| s.account != *account || s.role != role.name) {
+                    // Diffing the new role against what xacct owns in the old one would call the
+                    // statement deleted and leave the old trust in place, forgotten.
+                    plan.diagnostics.push(error(
+                        addr,
+                        format!(
+                            "`{addr}` moved from role `{}` in account {} to role `{}` in account {account}; xacct's statement in the old role would be left behind",
+                            s.role, s.account, role.name
+                        ),
+                        Some("remove the workload from the file and apply (this deletes the old statement), then add it back with its new account or role".into()),
+                    ));
+                    owned = None;
+                }
+                diffed.push(diff::trust(diff::TrustInput {
+                    address: addr,
+                    account,
+                    role: &role.name,
+                    desired: Some(statement),
+                    stored: owned,
+                    live: live.role(account, &role.name),
+                }))
+            }
             DesiredResource::AssumePolicy { account, role, policy_name, document } => {
-                if let Some(s) = stored.policy.as_ref().filter(|s| s.policy != *policy_name) {
+                let mut owned = stored.policy.as_ref();
+                if let Some(s) = owned.filter(|s| s.account != *account || s.role != role.name) {
+                    plan.diagnostics.push(error(
+                        addr,
+                        format!(
+                            "the assume policy moved from role `{}` in account {} to role `{}` in account {account}; the old policy `{}` would be left behind",
+                            s.role, s.account, role.name, s.policy
+                        ),
+                        Some("moving the management role is not supported: restore the old account and role, or `xacct destroy` and apply again".into()),
+                    ));
+                    owned = None;
+                } else if let Some(s) = owned.filter(|s| s.policy != *policy_name) {
                     plan.diagnostics.push(error(
                         addr,
                         format!("the assume policy was renamed from `{}` to `{policy_name}`", s.policy),
@@ -195,7 +222,7 @@ pub async fn plan(
                     role: &role.name,
                     name: policy_name,
                     desired: Some(document),
-                    stored: stored.policy.as_ref(),
+                    stored: owned,
                     live: live.policy(account, &role.name, policy_name),
                 }))
             }

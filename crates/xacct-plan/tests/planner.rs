@@ -848,8 +848,71 @@ async fn session_longer_than_the_roles_max_is_an_error() {
         World::new(dev_spec().replace("    manifests:", "    identity: { duration_seconds: 3600 }\n    manifests:"));
     w.cloud.add_role(&account(0), ROLE, EC2_TRUST);
     w.write_file(DEV_MANIFEST, MANIFEST);
+    assert!(w.plan().await.applyable, "the role allows 3600 s");
+    w.cloud.set_max_session_duration(&account(0), ROLE, 1800);
     let p = w.plan().await;
-    assert!(p.applyable, "MemoryCloud roles allow 3600 s: {:#?}", p.diagnostics);
+    assert!(!p.applyable);
+    let e: Vec<_> = p.errors().collect();
+    assert_eq!(e.len(), 1, "{e:#?}");
+    assert_eq!(e[0].address.as_deref(), Some("role.dev"));
+    assert!(e[0].message.contains("3600") && e[0].message.contains("1800"), "{}", e[0].message);
+}
+
+#[tokio::test]
+async fn deleting_the_only_statement_of_a_trust_policy_is_an_error() {
+    let mut w = two_world();
+    w.cloud.set_trust(&account(1), ROLE, r#"{"Version":"2012-10-17","Statement":[]}"#);
+    w.converge().await;
+    w.set_spec(dev_spec());
+    let p = w.plan().await;
+    assert!(!p.applyable);
+    assert!(p.errors().any(|d| d.address.as_deref() == Some("trust.test") && d.message.contains("empty")));
+}
+
+#[tokio::test]
+async fn state_this_xacct_did_not_write_is_an_error() {
+    let mut w = dev_world();
+    w.state.insert(
+        "trust.dev",
+        xacct_state::ResourceState { kind: "trust".into(), attributes: json!({"statement": "not a record"}) },
+    );
+    let p = w.plan().await;
+    assert!(!p.applyable);
+    assert!(p.errors().any(|d| d.message.contains("trust.dev")), "{:#?}", p.diagnostics);
+}
+
+#[tokio::test]
+async fn workload_moved_to_another_account_does_not_orphan_its_old_trust() {
+    let mut w = dev_world();
+    w.converge().await;
+    w.cloud.add_role("555555555555", ROLE, EC2_TRUST);
+    w.set_spec(dev_spec().replace(&account(0), "555555555555"));
+    let p = w.plan().await;
+    // The old account's role still trusts the management role: xacct must not forget it silently
+    // nor call the new account's missing statement drift.
+    assert!(p.drift.is_empty(), "{:#?}", p.drift);
+    assert!(!p.applyable);
+    let e: Vec<_> = p.errors().filter(|d| d.address.as_deref() == Some("trust.dev")).collect();
+    assert_eq!(e.len(), 1, "{:#?}", p.diagnostics);
+    assert!(e[0].message.contains(&account(0)) && e[0].message.contains("555555555555"), "{}", e[0].message);
+    assert!(e[0].hint.is_some());
+}
+
+#[tokio::test]
+async fn management_account_change_does_not_orphan_the_old_assume_policy() {
+    let mut w = dev_world();
+    w.converge().await;
+    w.cloud.add_role("666666666666", ROLE, EC2_TRUST);
+    w.set_spec(dev_spec().replace(MGMT, "666666666666"));
+    let p = w.plan().await;
+    assert!(!p.applyable);
+    assert!(
+        p.errors().any(|d| d.address.as_deref() == Some("assume_policy.management")
+            && d.message.contains(MGMT)
+            && d.message.contains("666666666666")),
+        "{:#?}",
+        p.diagnostics
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
