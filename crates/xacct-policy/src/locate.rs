@@ -35,7 +35,8 @@ fn parse_path(path: &str) -> Option<Vec<Seg<'_>>> {
 
 /// The 1-based line and column of `path` in `text`: the key of an object member,
 /// the first character of an array element, the document start for an empty path.
-/// `Statement[0]` also finds a single-object `Statement`. `None` when the text is not
+/// Index `0` also finds a single value where IAM accepts a one-element list (a
+/// single-object `Statement`, a string `Action` or principal). `None` when the text is not
 /// JSON enough to walk or the path is absent.
 pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
     let segs = parse_path(path)?;
@@ -158,7 +159,9 @@ impl Walker<'_> {
                     i += 1;
                 }
             }
-            (Seg::Index(0), b'{') => self.find(pos, &segs[1..]),
+            // A single value stands for a one-element list: `Statement[0]` finds a single
+            // statement object, `Action[0]` a single action string.
+            (Seg::Index(0), c) if c != b'[' => self.find(pos, &segs[1..]),
             _ => None,
         }
     }
@@ -186,6 +189,14 @@ mod tests {
         let doc = r#"{"Statement":{"Effect":"Allow"}}"#;
         assert_eq!(locate(doc, "Statement[0].Effect"), Some((1, 15)));
         assert_eq!(locate(doc, "Statement.Effect"), Some((1, 15)));
+    }
+
+    #[test]
+    fn single_string_answers_index_zero() {
+        let doc = r#"{"Statement":[{"Principal":{"AWS":"AROAX"},"Action":"sts:*"}]}"#;
+        assert_eq!(locate(doc, "Statement[0].Action[0]"), Some((1, 53)));
+        assert_eq!(locate(doc, "Statement[0].Principal.AWS[0]"), Some((1, 35)));
+        assert_eq!(locate(doc, "Statement[0].Action[1]"), None);
     }
 
     #[test]

@@ -1,7 +1,22 @@
-//! `xacct policy …`: the policy engine on its own (being written).
+//! `xacct policy …`: the policy engine on its own, for reviewers and CI.
+//!
+//! `diff` compares two documents under IAM's equivalence rules, `fmt` prints the canonical
+//! form, `check` reports findings, `can-assume` asks the static evaluator. All of them read
+//! raw JSON or the URL-encoded form IAM returns, from a file or `-` (stdin). Exit codes: 0
+//! same / clean / allowed, 2 differs / findings / denied, 1 invalid input.
 
-use clap::{Args, Subcommand};
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{json, Value};
+use xacct_policy::{
+    evaluate_assume_role, locate, validate, AssumeRoleRequest, Finding, NamedPolicy, Policy, PolicyError, PolicyKind,
+    Severity, Statement, StatementRef, TRUST_POLICY_NAME,
+};
+
+use crate::printer::paint;
 use crate::{Outcome, Printer};
 
 #[derive(Debug, Args)]
@@ -12,10 +27,710 @@ pub struct PolicyArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
+    /// Compare two policy documents the way IAM does.
+    ///
+    /// Whitespace, statement order, a string vs a one-element list, `Effect` case,
+    /// `true` vs "true" in conditions and an account ID vs its root ARN are the same;
+    /// a different Sid or Id, a missing Version, action case, duplicates and unique-ID
+    /// (AROA…) principals are not. Each file may be raw JSON or URL-encoded as IAM
+    /// returns it; `-` reads stdin.
+    ///
+    /// Exit 0 when equivalent, 2 when they differ (a statement-level diff on stdout),
+    /// 1 when either is not a valid policy.
+    ///
+    /// Example:
+    ///   aws iam get-role --role-name r --query Role.AssumeRolePolicyDocument \
+    ///     --output text | xacct policy diff - desired-trust.json
+    #[command(verbatim_doc_comment)]
+    Diff {
+        /// The first document (`-` for stdin).
+        a: PathBuf,
+        /// The second document (`-` for stdin).
+        b: PathBuf,
+        /// Print the result as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a policy in canonical form.
-    Fmt { file: std::path::PathBuf },
+    ///
+    /// Two equivalent documents print the same text: statements and values sorted,
+    /// single values as lists, account IDs as root ARNs, `Effect` spelled `Allow`/`Deny`.
+    /// With --check nothing is printed on stdout; the exit code says whether the file
+    /// is already byte-identical to its canonical form.
+    ///
+    /// Exit 0 (formatted, or already canonical with --check), 2 not canonical (--check),
+    /// 1 invalid policy.
+    ///
+    /// Example:
+    ///   xacct policy fmt trust.json > trust.canonical.json
+    ///   xacct policy fmt --check trust.canonical.json
+    #[command(verbatim_doc_comment)]
+    Fmt {
+        /// The document (`-` for stdin).
+        file: PathBuf,
+        /// Print nothing; exit 2 when the file is not in canonical form.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Report what IAM would reject and what a reviewer would flag.
+    ///
+    /// Findings have a severity (ERROR, SECURITY_WARNING, WARNING, SUGGESTION), a code,
+    /// a message and a position (file:line:column), sorted by position. Without --kind,
+    /// a document with a `Principal` in any statement is checked as a trust policy,
+    /// otherwise as an identity policy.
+    ///
+    /// Exit 0 no findings (or only suggestions), 2 findings, 1 unreadable input.
+    ///
+    /// Example:
+    ///   xacct policy check trust.json
+    ///   xacct policy check --kind identity --json assume.json
+    #[command(verbatim_doc_comment)]
+    Check {
+        /// The document (`-` for stdin).
+        file: PathBuf,
+        /// What the document is (default: guessed from `Principal`).
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
+        /// Print the findings as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask whether a principal may call sts:AssumeRole on a role.
+    ///
+    /// Evaluates the role's trust policy and the caller's identity policies statically:
+    /// an explicit Deny wins; cross-account both sides must allow. Prints the outcome
+    /// (allowed, implicit deny, explicit deny), the statements that decided it (policy =
+    /// file name, index, Sid) and notes on what was approximated. SCPs, permission
+    /// boundaries and session policies are not modelled.
+    ///
+    /// Exit 0 allowed, 2 denied, 1 invalid input.
+    ///
+    /// Example:
+    ///   xacct policy can-assume --trust trust.json --identity assume.json \
+    ///     --principal arn:aws:iam::111111111111:role/capa-controller \
+    ///     --role-arn arn:aws:iam::222222222222:role/capa-workload --external-id dev-7f3a
+    #[command(verbatim_doc_comment)]
+    CanAssume(CanAssumeArgs),
 }
 
-pub fn run(_args: &PolicyArgs, _printer: &Printer) -> anyhow::Result<Outcome> {
-    anyhow::bail!("not yet")
+#[derive(Debug, Args)]
+pub struct CanAssumeArgs {
+    /// The role's trust policy (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub trust: PathBuf,
+    /// The caller's identity policies (repeatable; each is reported under its file name).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub identity: Vec<PathBuf>,
+    /// The caller: a role or user ARN, or an sts assumed-role session ARN.
+    #[arg(long, value_name = "ARN")]
+    pub principal: String,
+    /// The ARN of the role to assume (identity policies are matched against it).
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: String,
+    /// The `sts:ExternalId` sent with the request.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// `aws:PrincipalOrgID` of the caller's account.
+    #[arg(long, value_name = "ORG")]
+    pub principal_org_id: Option<String>,
+    /// `aws:ResourceOrgID` of the role's account.
+    #[arg(long, value_name = "ORG")]
+    pub resource_org_id: Option<String>,
+    /// Print the decision as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// A role's trust (assume-role) policy.
+    Trust,
+    /// An identity (inline or managed) policy.
+    Identity,
+}
+
+pub fn run(args: &PolicyArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let mut stdin = Stdin::default();
+    match &args.command {
+        PolicyCommand::Diff { a, b, json } => diff(&stdin.read(a)?, &stdin.read(b)?, *json, printer),
+        PolicyCommand::Fmt { file, check } => fmt(&stdin.read(file)?, *check, printer),
+        PolicyCommand::Check { file, kind, json } => check(&stdin.read(file)?, *kind, *json, printer),
+        PolicyCommand::CanAssume(a) => can_assume(a, &mut stdin, printer),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input
+
+/// One document as read: its display name, the bytes as given, and the decoded JSON text.
+struct Input {
+    name: String,
+    raw: String,
+    text: String,
+    encoded: bool,
+}
+
+/// Hands out stdin once.
+#[derive(Default)]
+struct Stdin {
+    used: bool,
+}
+
+impl Stdin {
+    fn read(&mut self, path: &Path) -> anyhow::Result<Input> {
+        let (name, raw) = if path.as_os_str() == "-" {
+            if self.used {
+                bail!("stdin (`-`) can only be read once\n\nhint: write one of the documents to a file");
+            }
+            self.used = true;
+            let mut raw = String::new();
+            std::io::stdin().read_to_string(&mut raw).context("failed to read the policy from stdin")?;
+            ("<stdin>".to_string(), raw)
+        } else {
+            let raw = std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+            (path.display().to_string(), raw)
+        };
+        let encoded = xacct_policy::is_percent_encoded(&raw);
+        let text = xacct_policy::decode_document(&raw).map_err(|e| anyhow!("{name}: {e}"))?;
+        Ok(Input { name, raw, text, encoded })
+    }
+}
+
+/// A note for positions that refer to the decoded text of a URL-encoded document.
+fn decoded_note(input: &Input) -> &'static str {
+    if input.encoded {
+        " (position in the URL-decoded document)"
+    } else {
+        ""
+    }
+}
+
+/// Parse a document, or an error naming `file:line:column`.
+fn parse(input: &Input) -> anyhow::Result<Policy> {
+    Policy::parse(&input.text).map_err(|e| policy_error(input, &e))
+}
+
+fn policy_error(input: &Input, err: &PolicyError) -> anyhow::Error {
+    let message = match err {
+        PolicyError::Json { message, .. } => format!("invalid JSON: {message}"),
+        other => other.to_string(),
+    };
+    match err.position(&input.text) {
+        Some((line, col)) => {
+            // serde_json reports column 0 at the start of a line.
+            let col = col.max(1);
+            anyhow!("{}:{line}:{col}: {message}{}", input.name, decoded_note(input))
+        }
+        None => anyhow!("{}: {message}", input.name),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// diff
+
+/// One statement of one side: its index in the document, `Sid`, model and canonical JSON.
+struct Side<'p> {
+    index: usize,
+    stmt: &'p Statement,
+    canonical: Value,
+}
+
+impl Side<'_> {
+    fn label(&self) -> String {
+        match &self.stmt.sid {
+            Some(sid) => format!("Sid `{sid}` (#{})", self.index),
+            None => format!("#{}", self.index),
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({ "index": self.index, "sid": self.stmt.sid, "statement": self.canonical })
+    }
+
+    fn pretty(&self) -> String {
+        serde_json::to_string_pretty(&self.canonical).unwrap_or_default()
+    }
+}
+
+/// What differs between two documents, statement by statement.
+#[derive(Default)]
+struct PolicyDiff<'p> {
+    /// Top-level elements that differ: (name, a, b).
+    document: Vec<(&'static str, Option<String>, Option<String>)>,
+    only_in_a: Vec<Side<'p>>,
+    only_in_b: Vec<Side<'p>>,
+    changed: Vec<(Side<'p>, Side<'p>)>,
+}
+
+impl PolicyDiff<'_> {
+    fn is_empty(&self) -> bool {
+        self.document.is_empty() && self.only_in_a.is_empty() && self.only_in_b.is_empty() && self.changed.is_empty()
+    }
+}
+
+/// A test that pairs a statement of `a` with one of `b`.
+type Pairing = fn(&Side<'_>, &Side<'_>) -> bool;
+
+/// Pair the statements of `a` and `b`: identical ones first (as a multiset, so duplicates
+/// count), then the same `Sid`, then the same statement under another `Sid`, then the
+/// remaining statements without a `Sid` in document order. What is left is only on one side.
+fn diff_policies<'p>(a: &'p Policy, b: &'p Policy) -> PolicyDiff<'p> {
+    let mut out = PolicyDiff::default();
+    for (name, va, vb) in [("Version", &a.version, &b.version), ("Id", &a.id, &b.id)] {
+        if va != vb {
+            out.document.push((name, va.clone(), vb.clone()));
+        }
+    }
+    let sides = |p: &'p Policy| -> Vec<Option<Side<'p>>> {
+        p.statements
+            .iter()
+            .enumerate()
+            .map(|(index, stmt)| Some(Side { index, stmt, canonical: stmt.canonical_json() }))
+            .collect()
+    };
+    let mut left = sides(a);
+    let mut right = sides(b);
+    let passes: [Pairing; 4] = [
+        |x, y| x.canonical == y.canonical,
+        |x, y| x.stmt.sid.is_some() && x.stmt.sid == y.stmt.sid,
+        |x, y| x.stmt.equivalent_ignoring_sid(y.stmt),
+        |x, y| x.stmt.sid.is_none() && y.stmt.sid.is_none(),
+    ];
+    for (pass, matches) in passes.iter().enumerate() {
+        for slot in &mut left {
+            let Some(x) = slot.as_ref() else { continue };
+            let Some(j) = right.iter().position(|y| y.as_ref().is_some_and(|y| matches(x, y))) else { continue };
+            if let (Some(x), Some(y)) = (slot.take(), right[j].take()) {
+                if pass > 0 {
+                    out.changed.push((x, y));
+                }
+            }
+        }
+    }
+    out.only_in_a = left.into_iter().flatten().collect();
+    out.only_in_b = right.into_iter().flatten().collect();
+    out.changed.sort_by_key(|(x, _)| x.index);
+    out
+}
+
+/// A line diff (longest common subsequence): `(' ' | '-' | '+', line)`.
+fn line_diff<'t>(a: &'t str, b: &'t str) -> Vec<(char, &'t str)> {
+    let a: Vec<&str> = a.lines().collect();
+    let b: Vec<&str> = b.lines().collect();
+    let (n, m) = (a.len(), b.len());
+    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::with_capacity(n + m);
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            out.push((' ', a[i]));
+            i += 1;
+            j += 1;
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push(('-', a[i]));
+            i += 1;
+        } else {
+            out.push(('+', b[j]));
+            j += 1;
+        }
+    }
+    out
+}
+
+fn diff_line(color: bool, tag: char, line: &str) -> String {
+    let text = format!("{tag} {line}");
+    match tag {
+        '-' => paint(color, "31", &text),
+        '+' => paint(color, "32", &text),
+        _ => text,
+    }
+}
+
+fn block(color: bool, tag: char, text: &str) -> String {
+    text.lines().map(|l| diff_line(color, tag, l) + "\n").collect()
+}
+
+fn show(v: &Option<String>) -> String {
+    v.as_ref().map_or_else(|| "missing".to_string(), |s| format!("`{s}`"))
+}
+
+fn diff(a: &Input, b: &Input, as_json: bool, printer: &Printer) -> anyhow::Result<Outcome> {
+    let pa = parse(a)?;
+    let pb = parse(b)?;
+    let equivalent = xacct_policy::equivalent(&pa, &pb);
+    let d = diff_policies(&pa, &pb);
+    debug_assert_eq!(equivalent, d.is_empty());
+    if as_json {
+        let doc = json!({
+            "format_version": 1,
+            "equivalent": equivalent,
+            "document": d.document.iter().map(|(k, x, y)| json!({"element": k, "a": x, "b": y})).collect::<Vec<_>>(),
+            "only_in_a": d.only_in_a.iter().map(Side::json).collect::<Vec<_>>(),
+            "only_in_b": d.only_in_b.iter().map(Side::json).collect::<Vec<_>>(),
+            "changed": d.changed.iter().map(|(x, y)| json!({"a": x.json(), "b": y.json()})).collect::<Vec<_>>(),
+        });
+        printer.out(&serde_json::to_string_pretty(&doc)?);
+    } else if equivalent {
+        printer.status(&format!("{} and {} are the same policy", a.name, b.name));
+    } else {
+        let c = printer.stdout_color();
+        let mut out = String::new();
+        out.push_str(&paint(c, "1", &format!("--- {}\n+++ {}", a.name, b.name)));
+        out.push('\n');
+        for (name, x, y) in &d.document {
+            out.push_str(&paint(c, "36", &format!("~ {name}: {} in {}, {} in {}", show(x), a.name, show(y), b.name)));
+            out.push('\n');
+        }
+        for (x, y) in &d.changed {
+            let sid =
+                |s: &Side<'_>| s.stmt.sid.as_ref().map_or_else(|| "without Sid".to_string(), |v| format!("Sid `{v}`"));
+            let what = if x.stmt.sid == y.stmt.sid { sid(x) } else { format!("{} → {}", sid(x), sid(y)) };
+            let at = if x.index == y.index {
+                format!("#{}", x.index)
+            } else {
+                format!("#{} in {}, #{} in {}", x.index, a.name, y.index, b.name)
+            };
+            let head = format!("~ statement {what} changed ({at})");
+            out.push_str(&paint(c, "36", &head));
+            out.push('\n');
+            for (tag, line) in line_diff(&x.pretty(), &y.pretty()) {
+                out.push_str(&diff_line(c, tag, line));
+                out.push('\n');
+            }
+        }
+        for (sides, tag, name) in [(&d.only_in_a, '-', &a.name), (&d.only_in_b, '+', &b.name)] {
+            for s in sides.iter() {
+                out.push_str(&paint(c, "36", &format!("{tag} statement {} only in {name}", s.label())));
+                out.push('\n');
+                out.push_str(&block(c, tag, &s.pretty()));
+            }
+        }
+        printer.out(&out);
+        printer.status(&format!(
+            "{} and {} differ: {}, {} only in {}, {} only in {}",
+            a.name,
+            b.name,
+            super::plural(d.changed.len() + d.document.len(), "change"),
+            d.only_in_a.len(),
+            a.name,
+            d.only_in_b.len(),
+            b.name
+        ));
+        let ids: Vec<String> = [&pa, &pb].iter().flat_map(|p| xacct_policy::unique_id_principals(p)).collect();
+        if !ids.is_empty() {
+            printer.status(&format!(
+                "\nhint: `{}` is a unique ID, not an ARN: the role or user it named was deleted and the trust is broken",
+                ids[0]
+            ));
+        }
+    }
+    Ok(if equivalent { Outcome::Success } else { Outcome::Differs })
+}
+
+// ---------------------------------------------------------------------------------------------
+// fmt
+
+fn fmt(input: &Input, check: bool, printer: &Printer) -> anyhow::Result<Outcome> {
+    let policy = parse(input)?;
+    let canonical = policy.to_canonical_string() + "\n";
+    if !check {
+        printer.out(&canonical);
+        return Ok(Outcome::Success);
+    }
+    if input.raw == canonical {
+        return Ok(Outcome::Success);
+    }
+    let why = if input.encoded {
+        "it is URL-encoded"
+    } else if input.raw.trim_end() == canonical.trim_end() {
+        "only the final newline differs"
+    } else {
+        "its layout or order differs"
+    };
+    printer.status(&format!(
+        "{} is not in canonical form ({why})\n\nhint: run `xacct policy fmt {}` to see it",
+        input.name, input.name
+    ));
+    Ok(Outcome::Differs)
+}
+
+// ---------------------------------------------------------------------------------------------
+// check
+
+/// Trust when any statement has a `Principal` (or `NotPrincipal`), else identity.
+fn guess_kind(doc: &Value) -> PolicyKind {
+    let has_principal = |s: &Value| s.get("Principal").is_some() || s.get("NotPrincipal").is_some();
+    let any = match doc.get("Statement") {
+        Some(Value::Array(items)) => items.iter().any(has_principal),
+        Some(s @ Value::Object(_)) => has_principal(s),
+        _ => false,
+    };
+    if any {
+        PolicyKind::Trust
+    } else {
+        PolicyKind::Identity
+    }
+}
+
+fn kind_name(kind: PolicyKind) -> &'static str {
+    match kind {
+        PolicyKind::Trust => "trust",
+        PolicyKind::Identity => "identity",
+    }
+}
+
+fn severity_color(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "31",
+        Severity::SecurityWarning => "35",
+        Severity::Warning => "33",
+        Severity::Suggestion => "36",
+    }
+}
+
+fn check(input: &Input, kind: Option<KindArg>, as_json: bool, printer: &Printer) -> anyhow::Result<Outcome> {
+    let value = xacct_policy::parse_json(&input.text).map_err(|e| policy_error(input, &e))?;
+    let kind = match kind {
+        Some(KindArg::Trust) => PolicyKind::Trust,
+        Some(KindArg::Identity) => PolicyKind::Identity,
+        None => {
+            let k = guess_kind(&value);
+            let why =
+                if k == PolicyKind::Trust { "a statement has a `Principal`" } else { "no statement has a `Principal`" };
+            printer.status(&format!(
+                "checking {} as {} policy ({why}); pass --kind to choose",
+                input.name,
+                if k == PolicyKind::Trust { "a trust" } else { "an identity" }
+            ));
+            k
+        }
+    };
+    let mut findings: Vec<(Option<(usize, usize)>, Finding)> =
+        validate(&input.text, kind).into_iter().map(|f| (locate(&input.text, &f.path), f)).collect();
+    findings.sort_by(|(pa, fa), (pb, fb)| {
+        (pa.is_none(), pa, fa.severity, fa.code).cmp(&(pb.is_none(), pb, fb.severity, fb.code))
+    });
+    let blocking = findings.iter().filter(|(_, f)| f.severity != Severity::Suggestion).count();
+    if as_json {
+        let list: Vec<Value> = findings
+            .iter()
+            .map(|(pos, f)| {
+                json!({
+                    "severity": f.severity.as_str(),
+                    "code": f.code,
+                    "message": f.message,
+                    "path": f.path,
+                    "line": pos.map(|p| p.0),
+                    "column": pos.map(|p| p.1),
+                })
+            })
+            .collect();
+        let doc = json!({
+            "format_version": 1,
+            "file": input.name,
+            "kind": kind_name(kind),
+            "url_encoded": input.encoded,
+            "findings": list,
+        });
+        printer.out(&serde_json::to_string_pretty(&doc)?);
+    } else if !findings.is_empty() {
+        let c = printer.stdout_color();
+        let mut out = String::new();
+        for (pos, f) in &findings {
+            let at = match pos {
+                Some((l, col)) => format!("{}:{l}:{col}", input.name),
+                None => input.name.clone(),
+            };
+            let path = if f.path.is_empty() { String::new() } else { format!(" at `{}`", f.path) };
+            let sev = paint(c, severity_color(f.severity), f.severity.as_str());
+            out.push_str(&format!("{at}: {sev} {}{path}: {}\n", f.code, f.message));
+        }
+        printer.out(&out);
+    }
+    if !as_json {
+        if findings.is_empty() {
+            printer.status(&format!("{}: no findings", input.name));
+        } else {
+            let count = |s: Severity| findings.iter().filter(|(_, f)| f.severity == s).count();
+            let parts: Vec<String> =
+                [Severity::Error, Severity::SecurityWarning, Severity::Warning, Severity::Suggestion]
+                    .into_iter()
+                    .filter(|s| count(*s) > 0)
+                    .map(|s| format!("{} {}", count(s), s.as_str()))
+                    .collect();
+            printer.status(&format!("{}: {}", input.name, parts.join(", ")));
+            if input.encoded {
+                printer.status("positions are in the URL-decoded document");
+            }
+        }
+    }
+    Ok(if blocking > 0 { Outcome::Differs } else { Outcome::Success })
+}
+
+// ---------------------------------------------------------------------------------------------
+// can-assume
+
+/// A name for each identity policy: its file name, or the path as given when file names
+/// repeat or would be mistaken for the trust policy.
+fn identity_names(inputs: &[Input]) -> Vec<String> {
+    let short: Vec<String> = inputs
+        .iter()
+        .map(|i| Path::new(&i.name).file_name().map_or_else(|| i.name.clone(), |f| f.to_string_lossy().into_owned()))
+        .collect();
+    let mut names = Vec::with_capacity(inputs.len());
+    for (k, (input, s)) in inputs.iter().zip(&short).enumerate() {
+        let clash = s == TRUST_POLICY_NAME || short.iter().filter(|o| *o == s).count() > 1;
+        let mut name = if clash { input.name.clone() } else { s.clone() };
+        if name == TRUST_POLICY_NAME || names.contains(&name) {
+            name = format!("{name}#{k}");
+        }
+        names.push(name);
+    }
+    names
+}
+
+fn is_role_arn(arn: &str) -> bool {
+    xacct_policy::arn_account(arn).is_some() && arn.splitn(6, ':').nth(5).is_some_and(|r| r.starts_with("role/"))
+}
+
+/// For a denied request: trust statements whose `sts:ExternalId` condition the request's
+/// external ID (or its absence) does not meet, the usual reason CAPA cannot assume a role.
+fn external_id_notes(trust: &Policy, trust_name: &str, sent: Option<&str>) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (i, s) in trust.statements.iter().enumerate() {
+        for c in s.conditions.iter().filter(|c| c.key.eq_ignore_ascii_case("sts:ExternalId")) {
+            let like = c.operator.contains("Like");
+            let met = sent.is_some_and(|v| {
+                c.values.iter().any(|p| if like { xacct_policy::glob_match(p, v, false) } else { p == v })
+            });
+            if met || c.operator.contains("Not") || c.operator == "Null" {
+                continue;
+            }
+            let sid = s.sid.as_ref().map(|v| format!(" (Sid `{v}`)")).unwrap_or_default();
+            let wanted = c.values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
+            let got = sent.map_or_else(
+                || "none was sent (pass --external-id)".to_string(),
+                |v| format!("the request sent `{v}`"),
+            );
+            notes.push(format!(
+                "`{trust_name}` statement {i}{sid} requires `sts:ExternalId` {} {wanted}; {got}",
+                c.operator
+            ));
+        }
+    }
+    notes
+}
+
+fn can_assume(args: &CanAssumeArgs, stdin: &mut Stdin, printer: &Printer) -> anyhow::Result<Outcome> {
+    if xacct_policy::arn_account(&args.principal).is_none() {
+        bail!(
+            "--principal `{}` is not an ARN with an account\n\nhint: pass the caller's ARN, e.g. arn:aws:iam::111111111111:role/capa-controller",
+            args.principal
+        );
+    }
+    if !is_role_arn(&args.role_arn) {
+        bail!(
+            "--role-arn `{}` is not a role ARN\n\nhint: pass the ARN of the role to assume, e.g. arn:aws:iam::222222222222:role/capa-workload",
+            args.role_arn
+        );
+    }
+    let trust_in = stdin.read(&args.trust)?;
+    let trust = parse(&trust_in)?;
+    let identity_in: Vec<Input> = args.identity.iter().map(|p| stdin.read(p)).collect::<anyhow::Result<_>>()?;
+    let identity: Vec<Policy> = identity_in.iter().map(parse).collect::<anyhow::Result<_>>()?;
+    let names = identity_names(&identity_in);
+    let named: Vec<NamedPolicy<'_>> =
+        names.iter().zip(&identity).map(|(name, policy)| NamedPolicy { name, policy }).collect();
+    let request = AssumeRoleRequest {
+        principal_arn: args.principal.clone(),
+        external_id: args.external_id.clone(),
+        principal_org_id: args.principal_org_id.clone(),
+        resource_org_id: args.resource_org_id.clone(),
+        ..Default::default()
+    };
+    let decision = evaluate_assume_role(&request, &args.role_arn, &trust, &named);
+
+    let trust_name = Path::new(&trust_in.name)
+        .file_name()
+        .map_or_else(|| trust_in.name.clone(), |f| f.to_string_lossy().into_owned());
+    let policy_name =
+        |r: &StatementRef| if r.policy == TRUST_POLICY_NAME { trust_name.clone() } else { r.policy.clone() };
+    let notes: Vec<String> = decision
+        .notes
+        .iter()
+        .map(|n| n.replace(&format!("`{TRUST_POLICY_NAME}` statement"), &format!("`{trust_name}` statement")))
+        .collect();
+    let mut notes = notes;
+    if !decision.is_allowed() {
+        notes.extend(external_id_notes(&trust, &trust_name, args.external_id.as_deref()));
+    }
+    let (outcome, verdict) = match decision.outcome {
+        xacct_policy::Outcome::Allowed => ("allowed", "allowed"),
+        xacct_policy::Outcome::ImplicitDeny => ("implicit_deny", "implicit deny"),
+        xacct_policy::Outcome::ExplicitDeny => ("explicit_deny", "explicit deny"),
+    };
+    if args.json {
+        let deciding: Vec<Value> = decision
+            .deciding
+            .iter()
+            .map(|r| json!({"policy": policy_name(r), "index": r.index, "sid": r.sid}))
+            .collect();
+        let doc = json!({
+            "format_version": 1,
+            "principal": args.principal,
+            "role_arn": args.role_arn,
+            "outcome": outcome,
+            "allowed": decision.is_allowed(),
+            "deciding": deciding,
+            "notes": notes,
+        });
+        printer.out(&serde_json::to_string_pretty(&doc)?);
+    } else {
+        let c = printer.stdout_color();
+        let mut out = String::new();
+        let verb = if decision.is_allowed() { "may assume" } else { "may not assume" };
+        let head = paint(c, if decision.is_allowed() { "32" } else { "31" }, verdict);
+        out.push_str(&format!("{head}: {} {verb} {}\n", args.principal, args.role_arn));
+        if !decision.deciding.is_empty() {
+            out.push_str("decided by:\n");
+            for r in &decision.deciding {
+                let sid = r.sid.as_ref().map(|s| format!(" (Sid `{s}`)")).unwrap_or_default();
+                out.push_str(&format!("  {} statement {}{sid}\n", policy_name(r), r.index));
+            }
+        }
+        if !notes.is_empty() {
+            out.push_str("notes:\n");
+            for n in &notes {
+                out.push_str(&format!("  - {n}\n"));
+            }
+        }
+        printer.out(&out);
+    }
+    Ok(if decision.is_allowed() { Outcome::Success } else { Outcome::Differs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_diff_keeps_common_lines() {
+        let d = line_diff("a\nb\nc", "a\nx\nc");
+        assert_eq!(d, [(' ', "a"), ('-', "b"), ('+', "x"), (' ', "c")]);
+    }
+
+    #[test]
+    fn statements_pair_by_sid_then_content() {
+        let a = Policy::parse(r#"{"Statement":[{"Sid":"A","Effect":"Allow","Action":"x:y","Resource":"*"},{"Sid":"B","Effect":"Allow","Action":"z:z","Resource":"*"}]}"#).unwrap();
+        let b = Policy::parse(r#"{"Statement":[{"Sid":"C","Effect":"Allow","Action":"z:z","Resource":"*"},{"Sid":"A","Effect":"Deny","Action":"x:y","Resource":"*"}]}"#).unwrap();
+        let d = diff_policies(&a, &b);
+        let pairs: Vec<(usize, usize)> = d.changed.iter().map(|(x, y)| (x.index, y.index)).collect();
+        assert_eq!(pairs, [(0, 1), (1, 0)]);
+        assert!(d.only_in_a.is_empty() && d.only_in_b.is_empty());
+    }
 }
