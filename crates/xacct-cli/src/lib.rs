@@ -10,7 +10,7 @@ mod printer;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 
 pub use args::Cli;
 pub use printer::Printer;
@@ -26,7 +26,14 @@ pub enum Outcome {
 
 /// Parse the process arguments, run the command, return its exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit 1 (2 means "changes", "drift" or "differs" here); --help and --version 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
+        }
+    };
     let printer = Printer::new(cli.global.color);
     match commands::run(cli, &printer) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
