@@ -296,6 +296,16 @@ impl Cx {
                 d.duration_seconds = self.duration(n, "defaults.identity.duration_seconds");
                 ok &= d.duration_seconds.is_some();
             }
+            match self.opt_checked(
+                &im,
+                "session_name",
+                "defaults.identity",
+                "a session name (2–64 characters of letters, digits and `+=,.@-`)",
+                rules::session_name,
+            ) {
+                Some(s) => d.session_name = s,
+                None => ok = false,
+            }
         }
         ok.then_some(d)
     }
@@ -749,7 +759,7 @@ impl Cx {
             name: workload.unwrap_or_default().to_string(),
             allowed_namespaces: d.allowed_namespaces.clone(),
             duration_seconds: d.duration_seconds,
-            session_name: None,
+            session_name: d.session_name.clone(),
         };
         let Some(node) = node else { return Some(id) };
         let field = format!("{parent}.identity");
@@ -826,6 +836,7 @@ struct Defaults {
     access: Option<Access>,
     allowed_namespaces: Option<AllowedNamespaces>,
     duration_seconds: Option<u32>,
+    session_name: Option<String>,
 }
 
 fn default_role() -> RoleRef {

@@ -177,3 +177,12 @@ fn defaults_apply_and_expand_to_addresses() {
         "arn:aws:iam::222222222222:role/control-plane.cluster-api-provider-aws.sigs.k8s.io"
     );
 }
+
+#[test]
+fn identity_defaults_apply_to_every_workload() {
+    let text = "version: 1\ndefaults:\n  identity: { session_name: capa-xacct, duration_seconds: 1800 }\nmanagement: { account: \"111111111111\" }\nworkloads:\n  - { name: dev, account: \"222222222222\" }\n  - { name: prod, account: \"333333333333\", identity: { session_name: capa-prod } }\n";
+    let spec = parse_str(&dir().join("x.yaml"), text).unwrap().spec;
+    assert_eq!(spec.workloads[0].identity.session_name.as_deref(), Some("capa-xacct"));
+    assert_eq!(spec.workloads[0].identity.duration_seconds, Some(1800));
+    assert_eq!(spec.workloads[1].identity.session_name.as_deref(), Some("capa-prod"));
+}
