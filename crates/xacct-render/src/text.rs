@@ -129,12 +129,26 @@ pub(crate) enum Row {
     Hidden(usize),
 }
 
-/// Pretty JSON of a value, one trailing newline; empty for `null` (absent).
+/// The value with every object's keys sorted, so two documents that differ only in key order
+/// (IAM returns keys in its own order) print the same.
+fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&m[k]))).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Pretty JSON of a value (keys sorted), one trailing newline; empty for `null` (absent).
 fn pretty(v: &Value) -> String {
     if v.is_null() {
         return String::new();
     }
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string());
+    let mut s = serde_json::to_string_pretty(&sorted(v)).unwrap_or_else(|_| v.to_string());
     s.push('\n');
     s
 }
@@ -194,6 +208,15 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn json_diff_ignores_key_order() {
+        let a = serde_json::json!({"Sid": "X", "Effect": "Allow", "Action": "sts:AssumeRole"});
+        let b = serde_json::json!({"Action": "sts:AssumeRole", "Effect": "Allow", "Sid": "X"});
+        assert!(json_diff(&a, &b).is_empty());
+        let c = serde_json::json!({"Action": "sts:AssumeRole", "Effect": "Deny", "Sid": "X"});
+        assert!(!json_diff(&a, &c).is_empty());
+    }
 
     #[test]
     fn json_diff_of_create_is_all_added() {
