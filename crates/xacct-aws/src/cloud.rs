@@ -169,7 +169,10 @@ impl AwsCloud {
     }
 
     async fn establish(&self, account: &str) -> Result<Arc<Account>, CloudError> {
-        let access = self.settings.accounts.get(account).cloned().unwrap_or_default();
+        let access = match self.settings.accounts.get(account) {
+            Some(a) => a.clone(),
+            None => self.settings.unlisted.for_account(account),
+        };
         let (credentials, principal, expires) = match access {
             AccountAccess::AssumeRole { role_arn, external_id, session_name } => {
                 self.assume_role(account, &role_arn, external_id.as_deref(), session_name.as_deref()).await?

@@ -126,6 +126,20 @@ pub enum AccountAccess {
     AssumeRole { role_arn: String, external_id: Option<String>, session_name: Option<String> },
 }
 
+impl AccountAccess {
+    /// This access for `account`: `{account}` in an assume-role ARN replaced by the account ID.
+    pub fn for_account(&self, account: &str) -> AccountAccess {
+        match self {
+            AccountAccess::AssumeRole { role_arn, external_id, session_name } => AccountAccess::AssumeRole {
+                role_arn: role_arn.replace("{account}", account),
+                external_id: external_id.clone(),
+                session_name: session_name.clone(),
+            },
+            other => other.clone(),
+        }
+    }
+}
+
 /// Bounded retries of throttling, 5xx and connection errors (the SDK's standard mode: jittered
 /// exponential backoff).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,8 +191,11 @@ pub struct AwsSettings {
     /// Region for STS and S3; otherwise the SDK's chain, else the partition's default.
     pub region: Option<String>,
     pub base: BaseCredentials,
-    /// Access per account ID; an account not listed uses [`AccountAccess::DefaultChain`].
+    /// Access per account ID; an account not listed uses [`unlisted`](Self::unlisted).
     pub accounts: HashMap<String, AccountAccess>,
+    /// Access for an account not in `accounts` (one only the state still names, after its
+    /// workload left the file). In an `AssumeRole` ARN, `{account}` stands for the account ID.
+    pub unlisted: AccountAccess,
     pub partition: Partition,
     pub retry: RetrySettings,
     pub consistency: ConsistencySettings,

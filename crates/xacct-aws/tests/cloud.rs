@@ -34,6 +34,26 @@ async fn reads_decode_documents() {
 }
 
 #[tokio::test]
+async fn an_unlisted_account_uses_the_unlisted_access_with_its_own_id() {
+    let moto = moto();
+    let target = moto.fresh_account();
+    moto.create_role(&target, ROLE, &trust("111111111111")).await;
+    let mut settings = common::settings(moto.endpoint_url(), &[]);
+    settings.unlisted = xacct_aws::AccountAccess::AssumeRole {
+        role_arn: format!("arn:aws:iam::{{account}}:role/{}", xacct_test_support::ACCESS_ROLE),
+        external_id: None,
+        session_name: None,
+    };
+    let cloud = xacct_aws::AwsCloud::new(settings).await;
+    let role = cloud.get_role(&target, ROLE).await.unwrap().expect("read in the right account");
+    assert_eq!(role.arn, format!("arn:aws:iam::{target}:role/{ROLE}"));
+
+    // Without it, the base credentials act in another account and the read is refused.
+    let cloud = xacct_aws::AwsCloud::new(common::settings(moto.endpoint_url(), &[])).await;
+    assert!(matches!(cloud.get_role(&target, ROLE).await, Err(CloudError::Credentials { .. })));
+}
+
+#[tokio::test]
 async fn call_counts_are_exact() {
     let moto = moto();
     let (a, b) = (moto.fresh_account(), moto.fresh_account());

@@ -48,6 +48,7 @@ pub fn settings(endpoint: &str, accounts: &[&str]) -> AwsSettings {
             session_token: None,
         },
         accounts,
+        unlisted: AccountAccess::DefaultChain,
         partition: Partition::Aws,
         retry: RetrySettings {
             max_attempts: 10,

@@ -213,10 +213,22 @@ pub(crate) fn trust(i: TrustInput<'_>) -> Diffed {
             ),
             None => (Action::Create, None),
         },
-        (Some(_), Some(_), None) => {
-            mk_drift(DriftKind::Deleted, "xacct's trust statement was removed outside xacct".into(), Value::Null);
-            (Action::Create, Some("deleted outside xacct".into()))
-        }
+        (Some(d), Some(_), None) => match policy::find_equivalent_statement(&doc, d) {
+            // Removed, then put back by hand (the runbook again?): adopt the copy, never add a twin.
+            Some((idx, _)) => {
+                let l = policy::statements(&doc).ok().and_then(|v| v.get(idx).map(|s| (*s).clone()));
+                mk_drift(
+                    DriftKind::Modified,
+                    "xacct's trust statement was replaced outside xacct by an equivalent one".into(),
+                    l.unwrap_or(Value::Null),
+                );
+                (Action::Adopt, Some("replaced outside xacct by an equivalent statement: adopting it, no write".into()))
+            }
+            None => {
+                mk_drift(DriftKind::Deleted, "xacct's trust statement was removed outside xacct".into(), Value::Null);
+                (Action::Create, Some("deleted outside xacct".into()))
+            }
+        },
         (Some(d), Some(s), Some((_, l))) => {
             if !unique_ids.is_empty() {
                 mk_drift(

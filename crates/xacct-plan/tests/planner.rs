@@ -221,6 +221,29 @@ async fn trust_deleted_outside_xacct_is_create_marked_drift() {
 }
 
 #[tokio::test]
+async fn trust_deleted_then_put_back_by_hand_is_adopted_not_duplicated() {
+    let mut w = dev_world();
+    w.converge().await;
+    // Someone removed xacct's statement, then re-ran the runbook: the same grant, without a Sid.
+    let mut by_hand = our_statement();
+    by_hand.as_object_mut().unwrap().remove("Sid");
+    let doc = json!({"Version": "2012-10-17", "Statement": [ec2_statement(), by_hand.clone()]});
+    w.cloud.set_trust(&account(0), ROLE, &doc.to_string());
+
+    let p = w.plan().await;
+    let t = change(&p, "trust.dev");
+    assert_eq!(t.actions, [Action::Adopt], "{:?}", t.reason);
+    assert!(t.drift);
+    assert!(t.write.is_none());
+    assert_eq!(p.drift.len(), 1);
+    assert_eq!(p.drift[0].kind, DriftKind::Modified);
+    assert_eq!(p.drift[0].live, by_hand);
+    w.apply(&p).await;
+    assert_all_noop(&w.plan().await);
+    assert_eq!(statements(&w.cloud.trust(&account(0), ROLE).unwrap()).len(), 2);
+}
+
+#[tokio::test]
 async fn trust_desired_change_is_update_without_drift() {
     let mut w = dev_world();
     w.converge().await;

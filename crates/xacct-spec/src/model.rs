@@ -23,6 +23,9 @@ pub struct Spec {
     pub backend: BackendSpec,
     pub management: Management,
     pub workloads: Vec<Workload>,
+    /// `defaults.access`: how to reach an account the file no longer names but the state still
+    /// does (a workload being removed). `DefaultChain` when the file sets none.
+    pub default_access: Access,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

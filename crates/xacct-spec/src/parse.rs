@@ -235,6 +235,7 @@ impl Cx {
             backend: backend?,
             management: management?,
             workloads: workloads.filter(|_| defaults_ok)?,
+            default_access: defaults.access.clone().unwrap_or(Access::DefaultChain),
         })
     }
 

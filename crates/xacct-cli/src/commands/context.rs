@@ -46,6 +46,7 @@ pub fn aws_settings(spec: &Spec, live: &LiveArgs) -> AwsSettings {
         endpoint_url: live.endpoint_url.clone(),
         region: live.region.clone(),
         accounts,
+        unlisted: access(&spec.default_access, &spec.partition, "{account}"),
         partition: Partition::parse(&spec.partition).unwrap_or_default(),
         ..AwsSettings::default()
     }

@@ -63,7 +63,8 @@ pub fn plan(global: &Global, args: &PlanArgs, printer: &Printer) -> anyhow::Resu
         lock.release().await?;
         let plan = plan?;
         print_plan(&plan, format(args.json, args.format), printer);
-        if let Some(out) = &args.out {
+        let has_errors = plan.errors().next().is_some();
+        if let Some(out) = args.out.as_ref().filter(|_| !has_errors) {
             plan.save(out).with_context(|| format!("cannot save the plan to `{}`", out.display()))?;
             printer.status(&format!(
                 "Saved the plan to {}. Apply exactly this plan with: xacct apply {}",
@@ -71,8 +72,12 @@ pub fn plan(global: &Global, args: &PlanArgs, printer: &Printer) -> anyhow::Resu
                 out.display()
             ));
         }
-        if !plan.applyable && plan.errors().next().is_some() {
-            bail!("the plan has errors (above); nothing can be applied until they are fixed");
+        if has_errors {
+            let not_saved = match &args.out {
+                Some(out) => format!(" (not saved to `{}`)", out.display()),
+                None => String::new(),
+            };
+            bail!("the plan has errors (above){not_saved}; nothing can be applied until they are fixed");
         }
         Ok(if args.detailed_exitcode && plan.has_changes() { Outcome::Differs } else { Outcome::Success })
     })
