@@ -75,6 +75,7 @@ pub async fn apply(
     let mut failed: BTreeSet<Address> = BTreeSet::new();
     let mut pending: Vec<Address> = steps.keys().cloned().collect();
     let mut running: JoinSet<(Address, Result<(), String>, u64)> = JoinSet::new();
+    let (written_tx, mut written_rx) = tokio::sync::mpsc::unbounded_channel::<Address>();
 
     loop {
         let interrupted = opts.interrupt.load(Ordering::SeqCst);
@@ -86,13 +87,12 @@ pub async fn apply(
         let mut i = 0;
         while i < pending.len() {
             let c = &steps[&pending[i]];
-            let blocked = c.depends_on.iter().find(|d| failed.contains(*d));
-            if let Some(b) = blocked.cloned().or_else(|| interrupted.then(|| Address::Role("interrupt".into()))) {
-                let because = if interrupted {
-                    "the run was interrupted".to_string()
-                } else {
-                    format!("`{b}` failed or was skipped")
-                };
+            let because = if interrupted {
+                Some("the run was interrupted".to_string())
+            } else {
+                c.depends_on.iter().find(|d| failed.contains(*d)).map(|b| format!("`{b}` failed or was skipped"))
+            };
+            if let Some(because) = because {
                 sink.event(&Event::Skipped { address: c.address.clone(), because });
                 report.skipped.push(c.address.clone());
                 failed.insert(c.address.clone());
@@ -112,16 +112,28 @@ pub async fn apply(
                     sink.event(&Event::Started { address: c.address.clone(), action: c.action() });
                 }
                 let cloud = cloud.clone();
+                let written = written_tx.clone();
                 running.spawn(async move {
                     let t = Instant::now();
-                    let r = step(&c, cloud.as_ref()).await;
+                    let r = step(&c, cloud.as_ref(), &|| drop(written.send(c.address.clone()))).await;
                     (c.address.clone(), r, t.elapsed().as_millis() as u64)
                 });
             } else {
                 i += 1;
             }
         }
-        let Some(joined) = running.join_next().await else {
+        // Wait for a step to finish, reporting writes that now wait for IAM to settle.
+        let joined = loop {
+            tokio::select! {
+                biased;
+                Some(address) = written_rx.recv() => sink.event(&Event::Propagating { address }),
+                joined = running.join_next() => break joined,
+            }
+        };
+        while let Ok(address) = written_rx.try_recv() {
+            sink.event(&Event::Propagating { address });
+        }
+        let Some(joined) = joined else {
             if pending.is_empty() {
                 break;
             }
@@ -189,7 +201,9 @@ fn record(state: &mut State, c: &Change) {
     }
 }
 
-async fn step(c: &Change, cloud: &dyn Cloud) -> Result<(), String> {
+/// Run one step. `written` is called once a write to IAM has landed, before waiting until IAM
+/// reads it back.
+async fn step(c: &Change, cloud: &dyn Cloud, written: &(dyn Fn() + Sync)) -> Result<(), String> {
     if !c.action().writes() || c.write.is_none() && c.action() != Action::Delete {
         return Ok(());
     }
@@ -200,6 +214,7 @@ async fn step(c: &Change, cloud: &dyn Cloud) -> Result<(), String> {
                 return Err(format!("{}: the plan has no trust document to write", c.address));
             };
             cloud.update_trust_policy(account, role, expected, doc).await.map_err(err)?;
+            written();
             cloud
                 .wait_consistent(&DocRef::Trust { account: account.clone(), role: role.clone() }, Some(doc))
                 .await
@@ -208,12 +223,14 @@ async fn step(c: &Change, cloud: &dyn Cloud) -> Result<(), String> {
         (Target::InlinePolicy { account, role, policy }, Action::Delete) => {
             let Some(expected) = c.live.as_deref() else { return Ok(()) };
             cloud.delete_role_policy(account, role, policy, expected).await.map_err(err)?;
+            written();
             let doc = DocRef::InlinePolicy { account: account.clone(), role: role.clone(), policy: policy.clone() };
             cloud.wait_consistent(&doc, None).await.map_err(err)
         }
         (Target::InlinePolicy { account, role, policy }, _) => {
             let doc_text = c.write.as_deref().expect("checked above");
             cloud.put_role_policy(account, role, policy, c.live.as_deref(), doc_text).await.map_err(err)?;
+            written();
             let doc = DocRef::InlinePolicy { account: account.clone(), role: role.clone(), policy: policy.clone() };
             cloud.wait_consistent(&doc, Some(doc_text)).await.map_err(err)
         }

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
-use xacct_apply::{ApplyOptions, Event};
+use xacct_apply::ApplyOptions;
 use xacct_plan::{Cloud, Plan, PlanOptions};
 use xacct_render::Style;
 use xacct_spec::Address;
@@ -188,8 +188,9 @@ async fn apply_locked(
             interrupt.store(true, Ordering::SeqCst);
         }
     });
-    let sink = EventPrinter { json, printer: printer.clone() };
+    let sink = crate::progress::EventPrinter::new(json, printer.clone());
     let (report, _state) = xacct_apply::apply(&plan, cloud, cx.backend.as_ref(), state, &opts, &sink).await;
+    sink.finish();
     watcher.abort();
     let verb = if destroy { "Destroy" } else { "Apply" };
     let line = format!(
@@ -230,41 +231,6 @@ fn confirm(destroy: bool) -> anyhow::Result<bool> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(line.trim() == "yes")
-}
-
-struct EventPrinter {
-    json: bool,
-    printer: Printer,
-}
-
-impl xacct_apply::Sink for EventPrinter {
-    fn event(&self, e: &Event) {
-        if self.json {
-            if let Ok(s) = serde_json::to_string(e) {
-                self.printer.out(&s);
-            }
-            return;
-        }
-        let p = &self.printer;
-        match e {
-            Event::Begin { steps } => p.status(&format!("Applying {steps} changes…")),
-            Event::Started { address, action } => p.status(&format!("{address}: {}…", action.as_str())),
-            Event::Propagating { address } => p.status(&format!("{address}: waiting for IAM to settle…")),
-            Event::Done { address, action, elapsed_ms } => p.status(&format!(
-                "{address}: {} {} ({:.1}s)",
-                p.paint_err("32", "done"),
-                action.as_str(),
-                *elapsed_ms as f64 / 1000.0
-            )),
-            Event::Failed { address, error, .. } => {
-                p.status(&format!("{address}: {}: {error}", p.paint_err("31", "failed")))
-            }
-            Event::Skipped { address, because } => p.status(&format!("{address}: skipped ({because})")),
-            Event::StateSaved { .. } => {}
-            Event::StateError { error } => p.warning(&format!("state not saved: {error}")),
-            Event::Interrupted => p.warning("interrupted: letting steps in flight finish, then saving state"),
-        }
-    }
 }
 
 pub fn verify(global: &Global, args: &VerifyArgs, printer: &Printer) -> anyhow::Result<Outcome> {

@@ -1,0 +1,205 @@
+//! The executor on a `MemoryCloud` and a real local state file: dependency order, events,
+//! checkpoints after every step, failures that skip only their dependents, interrupts, and
+//! deletes in reverse order.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use xacct_apply::{apply, ApplyOptions, Event, Report};
+use xacct_plan::memory::MemoryCloud;
+use xacct_plan::{plan, Action, Cloud, Plan, PlanOptions};
+use xacct_state::{Backend, LocalBackend, State};
+
+const MGMT: &str = "111111111111";
+const DEV: &str = "222222222222";
+const TEST: &str = "333333333333";
+const ROLE: &str = "control-plane.cluster-api-provider-aws.sigs.k8s.io";
+const EC2_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+const MANIFEST: &str = "\
+apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: AWSCluster
+metadata:
+  name: dev-1
+  namespace: team-a
+spec:
+  region: us-west-2
+";
+const M_DEV: &str = "manifest.dev[\"clusters/dev-1.yaml\"]";
+
+struct World {
+    dir: tempfile::TempDir,
+    cloud: Arc<MemoryCloud>,
+    backend: LocalBackend,
+}
+
+fn spec_text(workloads: bool) -> String {
+    let list = if workloads {
+        format!(
+            "workloads:\n  - name: dev\n    account: \"{DEV}\"\n    manifests: [clusters/dev-1.yaml]\n  - name: test\n    account: \"{TEST}\"\n"
+        )
+    } else {
+        "workloads: []\n".to_string()
+    };
+    format!("version: 1\nmanagement:\n  account: \"{MGMT}\"\n{list}")
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("clusters")).unwrap();
+        std::fs::write(dir.path().join("clusters/dev-1.yaml"), MANIFEST).unwrap();
+        let cloud = Arc::new(MemoryCloud::new());
+        for a in [MGMT, DEV, TEST] {
+            cloud.add_role(a, ROLE, EC2_TRUST);
+        }
+        let backend = LocalBackend::new(dir.path().join("state/default.json"));
+        World { dir, cloud, backend }
+    }
+
+    async fn state(&self) -> Option<State> {
+        self.backend.load().await.unwrap()
+    }
+
+    async fn plan(&self, workloads: bool) -> Plan {
+        let path = self.dir.path().join("xacct.yaml");
+        let text = spec_text(workloads);
+        std::fs::write(&path, &text).unwrap();
+        let spec = xacct_spec::parse_str(&path, &text).unwrap().spec;
+        let cloud: Arc<dyn Cloud> = self.cloud.clone();
+        let p = plan(&spec, text.as_bytes(), self.state().await.as_ref(), cloud, &PlanOptions::default(), &()).await;
+        assert!(p.applyable, "{:#?}", p.diagnostics);
+        p
+    }
+
+    async fn apply(&self, p: &Plan, opts: &ApplyOptions) -> (Report, Vec<Event>) {
+        let events = Mutex::new(Vec::new());
+        let sink = |e: &Event| events.lock().unwrap().push(e.clone());
+        let cloud: Arc<dyn Cloud> = self.cloud.clone();
+        let (report, _) = apply(p, cloud, &self.backend, self.state().await, opts, &sink).await;
+        (report, events.into_inner().unwrap())
+    }
+}
+
+/// Position of the first event matching `f`.
+fn pos(events: &[Event], f: impl Fn(&Event) -> bool) -> usize {
+    events.iter().position(f).unwrap_or_else(|| panic!("no such event in {events:#?}"))
+}
+
+fn done(addr: &str) -> impl Fn(&Event) -> bool + '_ {
+    move |e| matches!(e, Event::Done { address, .. } if address.to_string() == addr)
+}
+
+fn started(addr: &str) -> impl Fn(&Event) -> bool + '_ {
+    move |e| matches!(e, Event::Started { address, .. } if address.to_string() == addr)
+}
+
+fn propagating(addr: &str) -> impl Fn(&Event) -> bool + '_ {
+    move |e| matches!(e, Event::Propagating { address } if address.to_string() == addr)
+}
+
+#[tokio::test]
+async fn applies_in_dependency_order_checkpointing_after_every_step() {
+    let w = World::new();
+    let p = w.plan(true).await;
+    let (report, events) = w.apply(&p, &ApplyOptions::default()).await;
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.done.len(), 4, "{report:?}");
+    assert_eq!(events[0], Event::Begin { steps: 4 });
+
+    // IAM writes report the wait for IAM to settle before they are done; the manifest waits for
+    // the trust statement and the assume policy.
+    for a in ["trust.dev", "trust.test", "assume_policy.management"] {
+        assert!(pos(&events, started(a)) < pos(&events, propagating(a)), "{a}: {events:#?}");
+        assert!(pos(&events, propagating(a)) < pos(&events, done(a)), "{a}: {events:#?}");
+    }
+    assert!(!events.iter().any(propagating(M_DEV)), "a manifest has no IAM to wait for");
+    let m = pos(&events, started(M_DEV));
+    assert!(pos(&events, done("trust.dev")) < m && pos(&events, done("assume_policy.management")) < m);
+
+    // One checkpoint per step, serials 1..=4, and the state on disk has all four.
+    let serials: Vec<u64> =
+        events.iter().filter_map(|e| if let Event::StateSaved { serial } = e { Some(*serial) } else { None }).collect();
+    assert_eq!(serials, [1, 2, 3, 4]);
+    let state = w.state().await.unwrap();
+    assert_eq!(state.serial, 4);
+    let mut keys: Vec<&String> = state.resources.keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["assume_policy.management", M_DEV, "trust.dev", "trust.test"]);
+
+    // Converged: the next plan has nothing to do, and applying it writes nothing.
+    let again = w.plan(true).await;
+    assert!(again.changes.iter().all(|c| c.action() == Action::NoOp), "{:#?}", again.changes);
+    let calls = w.cloud.call_count();
+    let (report, events) = w.apply(&again, &ApplyOptions::default()).await;
+    assert!(report.ok() && report.done.is_empty());
+    assert_eq!(events, [Event::Begin { steps: 0 }]);
+    assert_eq!(w.cloud.call_count(), calls);
+}
+
+#[tokio::test]
+async fn a_failed_step_skips_its_dependents_and_independent_branches_finish() {
+    let w = World::new();
+    w.cloud.fail_writes_in.lock().unwrap().push(DEV.to_string());
+    let p = w.plan(true).await;
+    let (report, events) = w.apply(&p, &ApplyOptions { parallelism: 1, ..ApplyOptions::default() }).await;
+    assert!(!report.ok());
+    let failed: Vec<String> = report.failed.iter().map(|(a, _)| a.to_string()).collect();
+    assert_eq!(failed, ["trust.dev"]);
+    assert!(report.failed[0].1.contains("injected failure"), "{report:?}");
+    let skipped: Vec<String> = report.skipped.iter().map(ToString::to_string).collect();
+    assert_eq!(skipped, [M_DEV]);
+    assert!(events.iter().any(|e| matches!(e, Event::Skipped { because, .. } if because.contains("trust.dev"))));
+    let mut done: Vec<String> = report.done.iter().map(ToString::to_string).collect();
+    done.sort();
+    assert_eq!(done, ["assume_policy.management", "trust.test"]);
+    // State records exactly what was done; the manifest is untouched.
+    let state = w.state().await.unwrap();
+    assert!(state.resources.contains_key("trust.test") && !state.resources.contains_key("trust.dev"));
+    assert_eq!(std::fs::read_to_string(w.dir.path().join("clusters/dev-1.yaml")).unwrap(), MANIFEST);
+
+    // Once the cause is gone, planning and applying again finishes the job.
+    w.cloud.fail_writes_in.lock().unwrap().clear();
+    let p = w.plan(true).await;
+    let (report, _) = w.apply(&p, &ApplyOptions::default()).await;
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.done.len(), 2, "only what was left: {report:?}");
+}
+
+#[tokio::test]
+async fn an_interrupted_run_starts_nothing_new_and_says_why() {
+    let w = World::new();
+    let p = w.plan(true).await;
+    let opts = ApplyOptions { interrupt: Arc::new(AtomicBool::new(true)), ..ApplyOptions::default() };
+    let (report, events) = w.apply(&p, &opts).await;
+    assert!(report.interrupted && !report.ok());
+    assert!(report.done.is_empty());
+    assert_eq!(report.skipped.len(), 4, "{report:?}");
+    assert_eq!(events[1], Event::Interrupted);
+    for e in &events[2..] {
+        assert!(matches!(e, Event::Skipped { because, .. } if because == "the run was interrupted"), "{e:?}");
+    }
+    assert!(w.state().await.is_none(), "nothing applied, nothing saved");
+    assert_eq!(w.cloud.trust(DEV, ROLE).unwrap(), EC2_TRUST);
+}
+
+#[tokio::test]
+async fn removals_run_in_reverse_order_and_restore_everything() {
+    let w = World::new();
+    let p = w.plan(true).await;
+    assert!(w.apply(&p, &ApplyOptions::default()).await.0.ok());
+
+    let p = w.plan(false).await;
+    let (report, events) = w.apply(&p, &ApplyOptions::default()).await;
+    assert!(report.ok(), "{report:?}");
+    // The manifest stops referring to the identity before the trust it relies on goes away.
+    assert!(pos(&events, done(M_DEV)) < pos(&events, started("trust.dev")), "{events:#?}");
+    assert!(pos(&events, done(M_DEV)) < pos(&events, started("assume_policy.management")), "{events:#?}");
+    for a in [DEV, TEST] {
+        let v: serde_json::Value = serde_json::from_str(&w.cloud.trust(a, ROLE).unwrap()).unwrap();
+        let want: serde_json::Value = serde_json::from_str(EC2_TRUST).unwrap();
+        assert_eq!(v, want);
+    }
+    assert_eq!(w.cloud.policy(MGMT, ROLE, "xacct-assume-workload-roles"), None);
+    assert_eq!(std::fs::read_to_string(w.dir.path().join("clusters/dev-1.yaml")).unwrap(), MANIFEST);
+    assert!(w.state().await.unwrap().resources.is_empty());
+}
