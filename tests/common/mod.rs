@@ -102,3 +102,43 @@ impl Scenario {
         tokio::task::block_in_place(|| xacct_in(self.dir.path(), args, &env))
     }
 }
+
+impl Scenario {
+    /// The scenario's environment with `overrides` replacing (or adding to) it.
+    pub fn env_with<'a>(&'a self, overrides: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .filter(|(k, _)| !overrides.iter().any(|(o, _)| o == k))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        env.extend_from_slice(overrides);
+        env
+    }
+
+    /// Like [`Scenario::run`], with some environment variables overridden (for instance
+    /// `AWS_ENDPOINT_URL` pointing at a fault proxy for this one run).
+    pub fn run_with(&self, args: &[&str], overrides: &[(&str, &str)]) -> Run {
+        let env = self.env_with(overrides);
+        tokio::task::block_in_place(|| xacct_in(self.dir.path(), args, &env))
+    }
+
+    /// Start `xacct ARGS` in the scenario's directory without waiting for it; stdin is empty and
+    /// stdout/stderr go to `<dir>/<log>.stdout` and `<dir>/<log>.stderr`.
+    pub fn spawn(&self, args: &[&str], log: &str) -> std::process::Child {
+        let out = std::fs::File::create(self.path(&format!("{log}.stdout"))).unwrap();
+        let err = std::fs::File::create(self.path(&format!("{log}.stderr"))).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xacct"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .env_remove("XACCT_FILE")
+            .stdin(std::process::Stdio::null())
+            .stdout(out)
+            .stderr(err);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.spawn().expect("spawn xacct")
+    }
+}
