@@ -1,7 +1,7 @@
 //! The commands that read or write live IAM: plan, apply, drift, destroy.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
@@ -59,7 +59,10 @@ pub fn plan(global: &Global, args: &PlanArgs, printer: &Printer) -> anyhow::Resu
     rt.block_on(async {
         let cx = Context::new(global, &args.live, printer).await?;
         let lock = cx.lock("plan", args.live.lock_timeout).await?;
-        let plan = make_plan(&cx, &args.live, args.refresh, targets, false).await;
+        let plan = tokio::select! {
+            plan = make_plan(&cx, &args.live, args.refresh, targets, false) => plan,
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted while planning; nothing was changed")),
+        };
         lock.release().await?;
         let plan = plan?;
         print_plan(&plan, format(args.json, args.format), printer);
@@ -110,22 +113,22 @@ pub fn drift(global: &Global, args: &DriftArgs, printer: &Printer) -> anyhow::Re
 }
 
 pub fn apply(global: &Global, args: &ApplyArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    run_apply(global, &args.live, args.plan.as_deref(), args.auto_approve, args.json, false, printer)
+    let mode = Mode { auto_approve: args.auto_approve, json: args.json, destroy: false };
+    run_apply(global, &args.live, args.plan.as_deref(), mode, printer)
 }
 
 pub fn destroy(global: &Global, args: &DestroyArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    run_apply(global, &args.live, None, args.auto_approve, false, true, printer)
+    run_apply(global, &args.live, None, Mode { auto_approve: args.auto_approve, json: false, destroy: true }, printer)
 }
 
 fn run_apply(
     global: &Global,
     live: &LiveArgs,
     saved: Option<&std::path::Path>,
-    auto_approve: bool,
-    json: bool,
-    destroy: bool,
+    mode: Mode,
     printer: &Printer,
 ) -> anyhow::Result<Outcome> {
+    let destroy = mode.destroy;
     let saved_plan = match saved {
         Some(p) => {
             let text = std::fs::read_to_string(p).with_context(|| format!("cannot read the plan `{}`", p.display()))?;
@@ -137,7 +140,15 @@ fn run_apply(
     rt.block_on(async {
         let cx = Context::new(global, live, printer).await?;
         let lock = cx.lock(if destroy { "destroy" } else { "apply" }, live.lock_timeout).await?;
-        let result = apply_locked(&cx, live, saved_plan, auto_approve, json, destroy, printer).await;
+        // Ctrl-C before the first write abandons the run; once applying, it stops scheduling and
+        // lets steps in flight finish. Either way the lock is released below.
+        let signals = Arc::new(Signals::default());
+        let watcher = tokio::spawn(signals.clone().watch());
+        let result = tokio::select! {
+            r = apply_locked(&cx, live, saved_plan, mode, &signals, printer) => r,
+            _ = signals.cancel.notified() => Err(anyhow::anyhow!("interrupted before anything was changed")),
+        };
+        watcher.abort();
         let released = lock.release().await;
         let outcome = result?;
         released?;
@@ -149,11 +160,11 @@ async fn apply_locked(
     cx: &Context,
     live: &LiveArgs,
     saved: Option<Plan>,
-    auto_approve: bool,
-    json: bool,
-    destroy: bool,
+    mode: Mode,
+    signals: &Signals,
     printer: &Printer,
 ) -> anyhow::Result<Outcome> {
+    let Mode { auto_approve, json, destroy } = mode;
     let state = cx.load_state().await?;
     let cloud: Arc<dyn Cloud> = cx.cloud.clone();
     let plan = match saved {
@@ -162,6 +173,12 @@ async fn apply_locked(
                 bail!("this plan cannot be applied (it has errors or was made with --refresh=false); run `xacct plan` again");
             }
             xacct_apply::check_stale(&plan, state.as_ref(), cloud.clone()).await?;
+            if plan.spec_digest != xacct_plan::sha256(&cx.spec_bytes) {
+                printer.warning(&format!(
+                    "`{}` changed since this plan was made; applying the plan exactly as saved, without those edits (run `xacct plan` again to include them)",
+                    cx.spec.file.display()
+                ));
+            }
             plan
         }
         None => {
@@ -175,23 +192,21 @@ async fn apply_locked(
             if !plan.pending().any(|c| c.kind != "role") {
                 return Ok(Outcome::Success);
             }
-            if !auto_approve && !confirm(destroy)? {
+            if !auto_approve && !tokio::task::spawn_blocking(move || confirm(destroy)).await?? {
                 bail!("{} cancelled; nothing was changed", if destroy { "destroy" } else { "apply" });
             }
             plan
         }
     };
-    let opts = ApplyOptions { parallelism: live.parallelism, xacct_version: VERSION.into(), ..ApplyOptions::default() };
-    let interrupt = opts.interrupt.clone();
-    let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            interrupt.store(true, Ordering::SeqCst);
-        }
-    });
+    let opts = ApplyOptions {
+        parallelism: live.parallelism,
+        xacct_version: VERSION.into(),
+        interrupt: signals.interrupt.clone(),
+    };
+    signals.applying.store(true, Ordering::SeqCst);
     let sink = crate::progress::EventPrinter::new(json, printer.clone());
     let (report, _state) = xacct_apply::apply(&plan, cloud, cx.backend.as_ref(), state, &opts, &sink).await;
     sink.finish();
-    watcher.abort();
     let verb = if destroy { "Destroy" } else { "Apply" };
     let line = format!(
         "{verb} {}: {} done, {} failed, {} skipped. ({} AWS calls)",
@@ -212,6 +227,35 @@ async fn apply_locked(
         bail!("some steps failed (above); state records what was done; fix the cause and run `xacct apply` again");
     }
     Ok(Outcome::Success)
+}
+
+/// How `apply` or `destroy` was asked to run.
+#[derive(Clone, Copy)]
+struct Mode {
+    auto_approve: bool,
+    json: bool,
+    destroy: bool,
+}
+
+/// What Ctrl-C does during `apply` and `destroy`: before the apply phase it cancels the run
+/// (nothing was written); during it, it asks the executor to stop scheduling.
+#[derive(Default)]
+struct Signals {
+    applying: AtomicBool,
+    interrupt: Arc<AtomicBool>,
+    cancel: tokio::sync::Notify,
+}
+
+impl Signals {
+    async fn watch(self: Arc<Self>) {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if self.applying.load(Ordering::SeqCst) {
+                self.interrupt.store(true, Ordering::SeqCst);
+            } else {
+                self.cancel.notify_one();
+            }
+        }
+    }
 }
 
 fn confirm(destroy: bool) -> anyhow::Result<bool> {

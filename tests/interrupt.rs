@@ -1,0 +1,121 @@
+//! Ctrl-C during an apply (SIGINT to the real binary on the emulator): nothing new starts, steps
+//! in flight finish, state is saved, the lock is released, and the next apply finishes the job.
+//! Also: applying a saved plan after the desired-state file changed warns and applies as saved.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Scenario, CAPA_ROLE};
+use serde_json::Value;
+use xacct_test_support::{moto, FaultConfig, FaultKind, FaultProxy};
+
+fn statements(doc: &str) -> Vec<Value> {
+    let v: Value = serde_json::from_str(doc).unwrap();
+    match &v["Statement"] {
+        Value::Array(a) => a.clone(),
+        o => vec![o.clone()],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_scheduling_saves_state_and_releases_the_lock() {
+    let names: Vec<String> = (0..12).map(|i| format!("w{i:02}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let s = Scenario::new(&names).await;
+
+    // One step at a time, so the interrupt lands with most of the run still to go.
+    let mut child = s.spawn(&["apply", "--auto-approve", "--parallelism", "1"], "apply");
+    let log = s.path("apply.stderr");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&log).unwrap_or_default().contains(": done ") {
+        assert!(Instant::now() < deadline, "no step finished:\n{}", std::fs::read_to_string(&log).unwrap());
+        assert!(child.try_wait().unwrap().is_none(), "apply ended before the interrupt");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let status = tokio::task::block_in_place(|| child.wait()).unwrap();
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted: letting steps in flight finish"), "{stderr}");
+    assert!(stderr.contains("skipped (the run was interrupted)"), "{stderr}");
+    assert!(stderr.contains("run `xacct apply` again to continue"), "{stderr}");
+
+    // The lock is gone and the state records the finished steps, and only those.
+    assert!(!s.path("state/default.json.lock").exists(), "the lock was not released");
+    let r = s.run(&["state", "list"]);
+    r.assert_code(0);
+    let recorded = r.stdout.lines().count();
+    let done = stderr.matches(": done ").count();
+    assert_eq!(recorded, done, "state lists what was done\n{}\n{stderr}", r.stdout);
+    assert!(done >= 1 && done < 2 * names.len() + 1, "{done} of {} steps done", 2 * names.len() + 1);
+
+    // The next apply finishes the job; nothing is duplicated.
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    for (_, account) in &s.workloads {
+        let trust = statements(&moto().trust_of(account, CAPA_ROLE).await.unwrap());
+        assert_eq!(trust.len(), 2, "{trust:#?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_after_the_file_changed_warns_and_applies_as_saved() {
+    let s = Scenario::new(&["dev"]).await;
+    s.run(&["plan", "-o", "reviewed.plan"]).assert_code(0);
+    let spec = std::fs::read_to_string(s.path("xacct.yaml")).unwrap();
+    std::fs::write(
+        s.path("xacct.yaml"),
+        spec.replace("identity: { name: dev-account-role }", "identity: { name: other }"),
+    )
+    .unwrap();
+    let r = s.run(&["apply", "reviewed.plan"]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("changed since this plan was made"), "{}", r.stderr);
+    let manifest = std::fs::read_to_string(s.path("clusters/dev-1.yaml")).unwrap();
+    assert!(manifest.contains("name: dev-account-role") && !manifest.contains("name: other"), "{manifest}");
+}
+
+/// Start `xacct ARGS` against an emulator that answers every request 3 s late, wait until it
+/// holds the state lock, send Ctrl-C, and return its exit code and stderr.
+async fn interrupt_while_reading(s: &Scenario, args: &[&str], log: &str) -> (Option<i32>, String) {
+    let slow = FaultConfig { rate: 1.0, seed: 7, kinds: vec![FaultKind::Delay(3_000)] };
+    let proxy = FaultProxy::start(moto().endpoint_url(), slow).await.expect("start the proxy");
+    let mut full: Vec<&str> = args.to_vec();
+    full.extend(["--endpoint-url", proxy.url()]);
+    let mut child = s.spawn(&full, log);
+    let lock = s.path("state/default.json.lock");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !lock.exists() {
+        assert!(Instant::now() < deadline, "never took the lock");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{}",
+            std::fs::read_to_string(s.path(&format!("{log}.stderr"))).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let status = tokio::task::block_in_place(|| child.wait()).unwrap();
+    assert!(!lock.exists(), "the lock outlived the interrupted run");
+    (status.code(), std::fs::read_to_string(s.path(&format!("{log}.stderr"))).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_planning_releases_the_lock_and_changes_nothing() {
+    let s = Scenario::new(&["dev"]).await;
+    let trust_before = moto().trust_of(&s.workloads[0].1, CAPA_ROLE).await.unwrap();
+
+    let (code, stderr) = interrupt_while_reading(&s, &["plan"], "plan").await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted while planning; nothing was changed"), "{stderr}");
+
+    let (code, stderr) = interrupt_while_reading(&s, &["apply", "--auto-approve"], "apply").await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted before anything was changed"), "{stderr}");
+    assert!(!s.path("state/default.json").exists(), "no state was written");
+    assert_eq!(moto().trust_of(&s.workloads[0].1, CAPA_ROLE).await.unwrap(), trust_before);
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+}
