@@ -5,17 +5,9 @@
 
 mod common;
 
-use common::{Run, Scenario, CAPA_ROLE};
+use common::{statements, Run, Scenario, CAPA_ROLE};
 use serde_json::{json, Value};
 use xacct_test_support::moto;
-
-fn statements(doc: &str) -> Vec<Value> {
-    let v: Value = serde_json::from_str(doc).unwrap();
-    match &v["Statement"] {
-        Value::Array(a) => a.clone(),
-        o => vec![o.clone()],
-    }
-}
 
 fn parse(r: &Run) -> Value {
     serde_json::from_str(&r.stdout)

@@ -2,17 +2,9 @@
 
 mod common;
 
-use common::{Scenario, CAPA_ROLE};
+use common::{statements, Scenario, CAPA_ROLE};
 use serde_json::Value;
 use xacct_test_support::moto;
-
-fn statements(doc: &str) -> Vec<Value> {
-    let v: Value = serde_json::from_str(doc).unwrap();
-    match &v["Statement"] {
-        Value::Array(a) => a.clone(),
-        o => vec![o.clone()],
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runbook_scenario_plan_apply_drift_destroy() {

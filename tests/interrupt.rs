@@ -6,17 +6,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Scenario, CAPA_ROLE};
-use serde_json::Value;
+use common::{statements, Scenario, CAPA_ROLE};
 use xacct_test_support::{moto, FaultConfig, FaultKind, FaultProxy};
-
-fn statements(doc: &str) -> Vec<Value> {
-    let v: Value = serde_json::from_str(doc).unwrap();
-    match &v["Statement"] {
-        Value::Array(a) => a.clone(),
-        o => vec![o.clone()],
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_scheduling_saves_state_and_releases_the_lock() {

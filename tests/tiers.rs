@@ -6,20 +6,12 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{root, Scenario, CAPA_ROLE};
+use common::{root, statements, Scenario, CAPA_ROLE};
 use serde_json::{json, Value};
 use xacct_test_support::moto;
 
 const TIERS: [(&str, &str); 4] =
     [("dev", "222222222222"), ("test", "333333333333"), ("acc", "444444444444"), ("prod", "555555555555")];
-
-fn statements(doc: &str) -> Vec<Value> {
-    let v: Value = serde_json::from_str(doc).unwrap();
-    match &v["Statement"] {
-        Value::Array(a) => a.clone(),
-        o => vec![o.clone()],
-    }
-}
 
 /// Everything xacct may touch: each role's trust and inline policies, and each manifest's bytes.
 #[derive(Debug, PartialEq)]

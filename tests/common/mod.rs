@@ -4,6 +4,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The statements of a policy document's text (a single statement object counts as one).
+pub fn statements(doc: &str) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_str(doc).unwrap_or_else(|e| panic!("not JSON ({e}): {doc}"));
+    match &v["Statement"] {
+        serde_json::Value::Array(a) => a.clone(),
+        o => vec![o.clone()],
+    }
+}
+
 /// The result of one run of the binary.
 #[derive(Debug, Default)]
 pub struct Run {
