@@ -18,8 +18,9 @@ use crate::{check_persist, decode_from, encode, Backend, LockInfo, State, StateE
 ///   state, never a mix.
 /// - The version replaced by each write is kept as `<path>.backup`.
 /// - Files are created with mode 0600; the parent directory is created when missing.
-/// - The lock is `<path>.lock`, created exclusively (`O_EXCL`) and holding the [`LockInfo`] JSON.
-///   A lock left by a killed process stays until `xacct force-unlock <ID>`.
+/// - The lock is `<path>.lock`, holding the [`LockInfo`] JSON. It is written to a temp file and
+///   hard-linked into place (exclusive: the link fails when the lock exists), so it never exists
+///   without its record. A lock left by a killed process stays until `xacct force-unlock <ID>`.
 ///
 /// File I/O is blocking; state files are small, so it is done inline.
 #[derive(Clone, Debug)]
@@ -182,8 +183,44 @@ impl Backend for LocalBackend {
     }
 
     async fn lock(&self, info: &LockInfo) -> Result<(), StateError> {
-        self.ensure_dir()?;
+        let dir = self.ensure_dir()?;
         let path = self.lock_path();
+        let mut bytes = serde_json::to_vec_pretty(info).expect("lock info always serializes");
+        bytes.push(b'\n');
+        // The record is written to a temp file first and hard-linked into place (which fails when
+        // the lock exists), so the lock file never exists without its record: a process killed
+        // at any moment leaves no lock, or one `force-unlock` can read. A temp file left by a
+        // killed process is removed by the next state write (`remove_orphans`).
+        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.{}.{:08x}.tmp", std::process::id(), rand::random::<u32>()));
+        let staged = create_private(&tmp).and_then(|mut f| f.write_all(&bytes).and_then(|()| f.sync_all()));
+        if let Err(e) = staged {
+            let _ = fs::remove_file(&tmp);
+            return Err(StateError::io("write lock file", &tmp, e));
+        }
+        let mut attempts = 0;
+        let linked = loop {
+            attempts += 1;
+            match fs::hard_link(&tmp, &path) {
+                Ok(()) => break Ok(true),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => match self.read_lock() {
+                    Ok(Some(holder)) => break Err(StateError::Locked(holder)),
+                    // Released between our attempt and the read: try again, a few times.
+                    Ok(None) if attempts < 3 => continue,
+                    Ok(None) => {
+                        let reason = "it keeps appearing and vanishing".to_string();
+                        break Err(StateError::LockUnreadable { path: path.clone(), reason });
+                    }
+                    Err(e) => break Err(e),
+                },
+                // No hard links on this file system: create the lock in place instead.
+                Err(_) => break Ok(false),
+            }
+        };
+        let _ = fs::remove_file(&tmp);
+        if linked? {
+            return sync_dir(&dir);
+        }
         let mut attempts = 0;
         let mut f = loop {
             attempts += 1;
@@ -201,8 +238,6 @@ impl Backend for LocalBackend {
                 Err(e) => return Err(StateError::io("create lock file", &path, e)),
             }
         };
-        let mut bytes = serde_json::to_vec_pretty(info).expect("lock info always serializes");
-        bytes.push(b'\n');
         let written = f.write_all(&bytes).and_then(|()| f.sync_all());
         if let Err(e) = written {
             drop(f);

@@ -344,3 +344,47 @@ async fn forced_push_of_an_older_serial_persists() {
     b.persist(&to_write).await.unwrap();
     assert_eq!(b.load().await.unwrap().unwrap().serial, 6);
 }
+
+/// A process killed at any moment of `lock` must leave either no lock or one `force-unlock` can
+/// read: so no reader may ever see the lock file without its complete record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lock_file_never_exists_without_its_record() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let b = backend(dir.path());
+    let lock_path = b.lock_path();
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let (mut seen, mut torn) = (0u32, Vec::new());
+            while !stop.load(Ordering::SeqCst) {
+                if let Ok(bytes) = fs::read(&lock_path) {
+                    seen += 1;
+                    if serde_json::from_slice::<LockInfo>(&bytes).is_err() {
+                        torn.push(String::from_utf8_lossy(&bytes).into_owned());
+                    }
+                }
+            }
+            (seen, torn)
+        })
+    };
+    for _ in 0..300 {
+        let info = LockInfo::new("apply", "0.1.0");
+        b.lock(&info).await.unwrap();
+        b.unlock(&info.id).await.unwrap();
+    }
+    stop.store(true, Ordering::SeqCst);
+    let (seen, torn) = watcher.join().unwrap();
+    assert!(seen > 0, "the watcher saw the lock file at least once");
+    assert!(
+        torn.is_empty(),
+        "the lock file was seen {} times of {seen} without its record: {:?}",
+        torn.len(),
+        torn.first()
+    );
+    let leftovers: Vec<_> = fs::read_dir(b.path().parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(leftovers.is_empty(), "nothing left in the state directory: {leftovers:?}");
+}
