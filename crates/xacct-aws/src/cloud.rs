@@ -12,7 +12,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_sdk_iam::types::SummaryKeyType;
 use tokio::sync::OnceCell;
-use xacct_plan::cloud::{AccountId, Cloud, CloudError, DocRef, LiveRole};
+use xacct_plan::cloud::{same_or_both_absent, AccountId, Cloud, CloudError, DocRef, LiveRole, WriteCheck};
 
 use crate::config::{base_config, Counter, Counting};
 use crate::errors::Failure;
@@ -72,14 +72,6 @@ fn is_account_id(account: &str) -> bool {
 /// The account in an ARN (`arn:aws:sts::<account>:assumed-role/…`).
 fn arn_account(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| !a.is_empty())
-}
-
-/// Whether two policy documents are the same JSON (key order and whitespace aside).
-pub(crate) fn json_eq(a: &str, b: &str) -> bool {
-    match (serde_json::from_str::<serde_json::Value>(a), serde_json::from_str::<serde_json::Value>(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a.trim() == b.trim(),
-    }
 }
 
 /// Decode a policy document IAM returned percent-encoded; text that is already JSON (moto's
@@ -426,11 +418,10 @@ impl Cloud for AwsCloud {
             .read_trust(account, role)
             .await?
             .ok_or_else(|| CloudError::NoSuchEntity { what: role_what(account, role) })?;
-        if json_eq(&live.trust_policy, document) {
-            return Ok(());
-        }
-        if !json_eq(&live.trust_policy, expected) {
-            return Err(CloudError::Conflict { what });
+        match WriteCheck::decide(Some(&live.trust_policy), Some(expected), Some(document)) {
+            WriteCheck::AlreadyDone => return Ok(()),
+            WriteCheck::Conflict => return Err(CloudError::Conflict { what }),
+            WriteCheck::Write => {}
         }
         let acct = self.account(account).await?;
         self.with_principal_retry(|| async {
@@ -457,16 +448,10 @@ impl Cloud for AwsCloud {
     ) -> Result<(), CloudError> {
         let what = policy_what(account, role, policy);
         let live = self.read_policy(account, role, policy).await?;
-        if live.as_deref().is_some_and(|live| json_eq(live, document)) {
-            return Ok(());
-        }
-        let unchanged = match (live.as_deref(), expected) {
-            (None, None) => true,
-            (Some(live), Some(expected)) => json_eq(live, expected),
-            _ => false,
-        };
-        if !unchanged {
-            return Err(CloudError::Conflict { what });
+        match WriteCheck::decide(live.as_deref(), expected, Some(document)) {
+            WriteCheck::AlreadyDone => return Ok(()),
+            WriteCheck::Conflict => return Err(CloudError::Conflict { what }),
+            WriteCheck::Write => {}
         }
         let acct = self.account(account).await?;
         self.with_principal_retry(|| async {
@@ -495,11 +480,11 @@ impl Cloud for AwsCloud {
         expected: &str,
     ) -> Result<(), CloudError> {
         let what = policy_what(account, role, policy);
-        let Some(live) = self.read_policy(account, role, policy).await? else {
-            return Ok(());
-        };
-        if !json_eq(&live, expected) {
-            return Err(CloudError::Conflict { what });
+        let live = self.read_policy(account, role, policy).await?;
+        match WriteCheck::decide(live.as_deref(), Some(expected), None) {
+            WriteCheck::AlreadyDone => return Ok(()),
+            WriteCheck::Conflict => return Err(CloudError::Conflict { what }),
+            WriteCheck::Write => {}
         }
         let acct = self.account(account).await?;
         match acct.iam.delete_role_policy().role_name(role).policy_name(policy).send().await {
@@ -521,11 +506,7 @@ impl Cloud for AwsCloud {
                 DocRef::Trust { account, role } => self.read_trust(account, role).await?.map(|r| r.trust_policy),
                 DocRef::InlinePolicy { account, role, policy } => self.read_policy(account, role, policy).await?,
             };
-            let matches = match (live.as_deref(), document) {
-                (None, None) => true,
-                (Some(live), Some(want)) => json_eq(live, want),
-                _ => false,
-            };
+            let matches = same_or_both_absent(live.as_deref(), document);
             let pause = if matches {
                 streak += 1;
                 if streak >= settings.reads.max(1) {
@@ -561,12 +542,6 @@ mod tests {
         assert_eq!(decode_policy_document(raw), raw);
         let encoded = "%7B%22Version%22%3A%222012-10-17%22%7D";
         assert_eq!(decode_policy_document(encoded), r#"{"Version":"2012-10-17"}"#);
-    }
-
-    #[test]
-    fn json_equality_ignores_order_and_space() {
-        assert!(json_eq(r#"{"a":1,"b":[1,2]}"#, r#"{ "b": [1, 2], "a": 1 }"#));
-        assert!(!json_eq(r#"{"b":[2,1]}"#, r#"{"b":[1,2]}"#));
     }
 
     fn offline(partition: crate::Partition, endpoint: Option<&str>) -> AwsSettings {

@@ -21,6 +21,49 @@ pub struct LiveRole {
     pub max_session_duration: i32,
 }
 
+/// Whether two documents are the same JSON value (key order and whitespace aside); text that
+/// does not parse is compared trimmed.
+pub fn same_document(a: &str, b: &str) -> bool {
+    match (serde_json::from_str::<serde_json::Value>(a), serde_json::from_str::<serde_json::Value>(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a.trim() == b.trim(),
+    }
+}
+
+/// [`same_document`], where `None` (absent) equals only `None`.
+pub fn same_or_both_absent(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => same_document(a, b),
+        _ => false,
+    }
+}
+
+/// What a conflict-checked write does, decided on the document it has just read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteCheck {
+    /// Live already is what would be written (a retried or repeated step): nothing to send.
+    AlreadyDone,
+    /// Live is still what the plan read: write.
+    Write,
+    /// Live changed since the plan read it: refuse.
+    Conflict,
+}
+
+impl WriteCheck {
+    /// Decide a write of `document` (`None` deletes) where the plan read `expected` (`None`:
+    /// absent) and IAM now has `live`.
+    pub fn decide(live: Option<&str>, expected: Option<&str>, document: Option<&str>) -> WriteCheck {
+        if same_or_both_absent(live, document) {
+            WriteCheck::AlreadyDone
+        } else if same_or_both_absent(live, expected) {
+            WriteCheck::Write
+        } else {
+            WriteCheck::Conflict
+        }
+    }
+}
+
 /// Which live document a consistency wait or a conflict is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DocRef {
@@ -120,4 +163,28 @@ pub trait Cloud: Send + Sync {
     async fn wait_consistent(&self, doc: &DocRef, document: Option<&str>) -> Result<(), CloudError>;
     /// How many AWS API calls this client has made so far (STS included).
     fn call_count(&self) -> u64;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{same_document, WriteCheck};
+
+    #[test]
+    fn same_document_ignores_key_order_and_space() {
+        assert!(same_document(r#"{"a":1,"b":[1,2]}"#, r#"{ "b": [1, 2], "a": 1 }"#));
+        assert!(!same_document(r#"{"b":[2,1]}"#, r#"{"b":[1,2]}"#));
+    }
+
+    #[test]
+    fn write_check_table() {
+        let (a, b, c) = (Some(r#"{"v":1}"#), Some(r#"{"v":2}"#), Some(r#"{"v":3}"#));
+        assert_eq!(WriteCheck::decide(a, a, b), WriteCheck::Write);
+        assert_eq!(WriteCheck::decide(b, a, b), WriteCheck::AlreadyDone);
+        assert_eq!(WriteCheck::decide(c, a, b), WriteCheck::Conflict);
+        assert_eq!(WriteCheck::decide(None, None, b), WriteCheck::Write, "create");
+        assert_eq!(WriteCheck::decide(a, None, b), WriteCheck::Conflict, "created meanwhile");
+        assert_eq!(WriteCheck::decide(a, a, None), WriteCheck::Write, "delete");
+        assert_eq!(WriteCheck::decide(None, a, None), WriteCheck::AlreadyDone, "deleted meanwhile");
+        assert_eq!(WriteCheck::decide(b, a, None), WriteCheck::Conflict);
+    }
 }

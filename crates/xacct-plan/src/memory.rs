@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::cloud::{AccountId, Cloud, CloudError, DocRef, LiveRole};
+use crate::cloud::{AccountId, Cloud, CloudError, DocRef, LiveRole, WriteCheck};
 
 #[derive(Default)]
 pub struct MemoryCloud {
@@ -16,13 +16,6 @@ pub struct MemoryCloud {
     calls: AtomicU64,
     /// Writes fail for these accounts (to test partial failure).
     pub fail_writes_in: Mutex<Vec<String>>,
-}
-
-fn json_eq(a: &str, b: &str) -> bool {
-    match (serde_json::from_str::<serde_json::Value>(a), serde_json::from_str::<serde_json::Value>(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
-    }
 }
 
 impl MemoryCloud {
@@ -72,6 +65,30 @@ impl MemoryCloud {
             Some(d) => p.insert(key, d.into()),
             None => p.remove(&key),
         };
+    }
+
+    /// Write (`Some`) or delete (`None`) an inline policy if `live` is still `expected`.
+    fn checked_policy_write(
+        &self,
+        account: &str,
+        role: &str,
+        policy: &str,
+        live: Option<&str>,
+        expected: Option<&str>,
+        document: Option<&str>,
+    ) -> Result<(), CloudError> {
+        match WriteCheck::decide(live, expected, document) {
+            WriteCheck::AlreadyDone => Ok(()),
+            WriteCheck::Conflict => Err(CloudError::Conflict {
+                what: DocRef::InlinePolicy { account: account.into(), role: role.into(), policy: policy.into() }
+                    .to_string(),
+            }),
+            WriteCheck::Write => {
+                self.call();
+                self.set_policy(account, role, policy, document);
+                Ok(())
+            }
+        }
     }
 
     pub fn reset_calls(&self) {
@@ -140,14 +157,17 @@ impl Cloud for MemoryCloud {
         let Some(current) = current else {
             return Err(CloudError::NoSuchEntity { what: format!("role `{role}` in account {account}") });
         };
-        if !json_eq(&current.trust_policy, expected) {
-            return Err(CloudError::Conflict {
+        match WriteCheck::decide(Some(&current.trust_policy), Some(expected), Some(document)) {
+            WriteCheck::AlreadyDone => Ok(()),
+            WriteCheck::Conflict => Err(CloudError::Conflict {
                 what: DocRef::Trust { account: account.into(), role: role.into() }.to_string(),
-            });
+            }),
+            WriteCheck::Write => {
+                self.call();
+                self.set_trust(account, role, document);
+                Ok(())
+            }
         }
-        self.call();
-        self.set_trust(account, role, document);
-        Ok(())
     }
 
     async fn put_role_policy(
@@ -160,20 +180,7 @@ impl Cloud for MemoryCloud {
     ) -> Result<(), CloudError> {
         self.check_write(account, "iam:PutRolePolicy")?;
         let current = self.get_role_policy(account, role, policy).await?;
-        let same = match (current.as_deref(), expected) {
-            (None, None) => true,
-            (Some(c), Some(e)) => json_eq(c, e),
-            _ => false,
-        };
-        if !same {
-            return Err(CloudError::Conflict {
-                what: DocRef::InlinePolicy { account: account.into(), role: role.into(), policy: policy.into() }
-                    .to_string(),
-            });
-        }
-        self.call();
-        self.set_policy(account, role, policy, Some(document));
-        Ok(())
+        self.checked_policy_write(account, role, policy, current.as_deref(), expected, Some(document))
     }
 
     async fn delete_role_policy(
@@ -185,15 +192,7 @@ impl Cloud for MemoryCloud {
     ) -> Result<(), CloudError> {
         self.check_write(account, "iam:DeleteRolePolicy")?;
         let current = self.get_role_policy(account, role, policy).await?;
-        if !current.as_deref().is_some_and(|c| json_eq(c, expected)) {
-            return Err(CloudError::Conflict {
-                what: DocRef::InlinePolicy { account: account.into(), role: role.into(), policy: policy.into() }
-                    .to_string(),
-            });
-        }
-        self.call();
-        self.set_policy(account, role, policy, None);
-        Ok(())
+        self.checked_policy_write(account, role, policy, current.as_deref(), Some(expected), None)
     }
 
     async fn wait_consistent(&self, _doc: &DocRef, _document: Option<&str>) -> Result<(), CloudError> {
