@@ -75,6 +75,8 @@ pub async fn apply(
     let mut failed: BTreeSet<Address> = BTreeSet::new();
     let mut pending: Vec<Address> = steps.keys().cloned().collect();
     let mut running: JoinSet<(Address, Result<(), String>, u64)> = JoinSet::new();
+    // Manifest steps whose state was recorded before their write, with the entry it replaced.
+    let mut recorded_ahead: BTreeMap<Address, Option<ResourceState>> = BTreeMap::new();
     let (written_tx, mut written_rx) = tokio::sync::mpsc::unbounded_channel::<Address>();
 
     loop {
@@ -110,6 +112,28 @@ pub async fn apply(
                 pending.remove(i);
                 if c.kind != "role" {
                     sink.event(&Event::Started { address: c.address.clone(), action: c.action() });
+                }
+                // A manifest edit is recorded before the file is written: a crash in between then
+                // leaves state holding the record that undoes the edit (the next plan re-applies
+                // it), never an edited file that state knows nothing about.
+                // (A removal is recorded after: its record is what undoes the edit.)
+                if matches!(c.target, Target::Manifest { .. }) && c.write.is_some() && !c.state_after.is_null() {
+                    let before = state.resources.get(&c.address.to_string()).cloned();
+                    record(&mut state, &c);
+                    if let Err(e) = xacct_state::commit(backend, &mut state, &opts.xacct_version).await {
+                        restore(&mut state, &c.address, before);
+                        let error = format!("state could not be saved before writing the manifest: {e}");
+                        sink.event(&Event::Failed {
+                            address: c.address.clone(),
+                            action: c.action(),
+                            error: error.clone(),
+                        });
+                        failed.insert(c.address.clone());
+                        report.failed.push((c.address.clone(), error));
+                        continue;
+                    }
+                    sink.event(&Event::StateSaved { serial: state.serial });
+                    recorded_ahead.insert(c.address.clone(), before);
                 }
                 let cloud = cloud.clone();
                 let written = written_tx.clone();
@@ -156,20 +180,20 @@ pub async fn apply(
             Ok(()) => {
                 finished.insert(address.clone());
                 if c.kind != "role" {
-                    record(&mut state, c);
-                    match xacct_state::commit(backend, &mut state, &opts.xacct_version).await {
-                        Ok(()) => sink.event(&Event::StateSaved { serial: state.serial }),
-                        Err(e) => {
-                            let msg = e.to_string();
-                            sink.event(&Event::StateError { error: msg.clone() });
-                            report.state_error = Some(msg);
-                        }
+                    if recorded_ahead.remove(&address).is_none() {
+                        record(&mut state, c);
+                        save(backend, &mut state, opts, sink, &mut report).await;
                     }
                     sink.event(&Event::Done { address: address.clone(), action: c.action(), elapsed_ms });
                     report.done.push(address);
                 }
             }
             Err(error) => {
+                if let Some(before) = recorded_ahead.remove(&address) {
+                    // The file was not written: take back what was recorded ahead of it.
+                    restore(&mut state, &address, before);
+                    save(backend, &mut state, opts, sink, &mut report).await;
+                }
                 sink.event(&Event::Failed { address: address.clone(), action: c.action(), error: error.clone() });
                 failed.insert(address.clone());
                 report.failed.push((address, error));
@@ -189,6 +213,25 @@ fn records(c: &Change, state: &State) -> bool {
         (serde_json::Value::Null, None) => false,
         (want, Some(have)) => want != have,
         _ => true,
+    }
+}
+
+fn restore(state: &mut State, address: &Address, before: Option<ResourceState>) {
+    match before {
+        Some(r) => state.resources.insert(address.to_string(), r),
+        None => state.resources.remove(&address.to_string()),
+    };
+}
+
+/// Checkpoint state, reporting a failure to save.
+async fn save(backend: &dyn Backend, state: &mut State, opts: &ApplyOptions, sink: &dyn Sink, report: &mut Report) {
+    match xacct_state::commit(backend, state, &opts.xacct_version).await {
+        Ok(()) => sink.event(&Event::StateSaved { serial: state.serial }),
+        Err(e) => {
+            let msg = e.to_string();
+            sink.event(&Event::StateError { error: msg.clone() });
+            report.state_error = Some(msg);
+        }
     }
 }
 

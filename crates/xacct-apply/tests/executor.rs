@@ -203,3 +203,80 @@ async fn removals_run_in_reverse_order_and_restore_everything() {
     assert_eq!(std::fs::read_to_string(w.dir.path().join("clusters/dev-1.yaml")).unwrap(), MANIFEST);
     assert!(w.state().await.unwrap().resources.is_empty());
 }
+
+#[tokio::test]
+async fn a_manifest_edit_is_recorded_before_the_file_is_written() {
+    let w = World::new();
+    let p = w.plan(true).await;
+    let state_file = w.dir.path().join("state/default.json");
+    let manifest = w.dir.path().join("clusters/dev-1.yaml");
+    // The checkpoint that follows the manifest step's start holds its record while the file is
+    // still as it was: a crash right there leaves state with what undoes the edit.
+    let started = std::sync::atomic::AtomicBool::new(false);
+    let seen = Mutex::new(None);
+    let sink = |e: &Event| match e {
+        Event::Started { address, .. } if address.to_string() == M_DEV => {
+            started.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        Event::StateSaved { .. } if started.load(std::sync::atomic::Ordering::SeqCst) => {
+            let mut seen = seen.lock().unwrap();
+            if seen.is_none() {
+                let state: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(&state_file).unwrap()).unwrap();
+                *seen = Some((state, std::fs::read_to_string(&manifest).unwrap()));
+            }
+        }
+        _ => {}
+    };
+    let cloud: Arc<dyn Cloud> = w.cloud.clone();
+    let (report, _) = apply(&p, cloud, &w.backend, None, &ApplyOptions::default(), &sink).await;
+    assert!(report.ok(), "{report:?}");
+    let (state, file) = seen.into_inner().unwrap().expect("a checkpoint after the manifest step started");
+    assert_eq!(file, MANIFEST, "not written yet");
+    let record = &state["resources"][M_DEV];
+    assert!(record.is_object(), "the record is already in state: {state:#}");
+
+    // Simulate the crash: the record is in state, the file is back as it was before the write.
+    std::fs::write(&manifest, MANIFEST).unwrap();
+    let p = w.plan(true).await;
+    let c = p.changes.iter().find(|c| c.address.to_string() == M_DEV).unwrap();
+    assert!(c.action().writes(), "the edit is made again: {c:#?}");
+    assert!(w.apply(&p, &ApplyOptions::default()).await.0.ok());
+    // And removing the workload still restores the original bytes.
+    let p = w.plan(false).await;
+    assert!(w.apply(&p, &ApplyOptions::default()).await.0.ok());
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), MANIFEST);
+}
+
+#[tokio::test]
+async fn a_manifest_changed_after_planning_fails_and_takes_back_its_record() {
+    let w = World::new();
+    let p = w.plan(true).await;
+    let manifest = w.dir.path().join("clusters/dev-1.yaml");
+    let edited = format!("{MANIFEST}# edited after the plan\n");
+    std::fs::write(&manifest, &edited).unwrap();
+    let (report, _) = w.apply(&p, &ApplyOptions::default()).await;
+    let failed: Vec<String> = report.failed.iter().map(|(a, _)| a.to_string()).collect();
+    assert_eq!(failed, [M_DEV], "{report:?}");
+    assert!(report.failed[0].1.contains("changed since it was read"), "{report:?}");
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), edited, "the file is not touched");
+    let state = w.state().await.unwrap();
+    assert!(!state.resources.contains_key(M_DEV), "the record made ahead of the write is taken back");
+    assert!(state.resources.contains_key("trust.dev"));
+}
+
+#[tokio::test]
+async fn a_removal_interrupted_after_restoring_the_file_converges() {
+    let w = World::new();
+    let p = w.plan(true).await;
+    assert!(w.apply(&p, &ApplyOptions::default()).await.0.ok());
+    // A crash after the file was restored but before state dropped the record.
+    let manifest = w.dir.path().join("clusters/dev-1.yaml");
+    std::fs::write(&manifest, MANIFEST).unwrap();
+    let p = w.plan(false).await;
+    let c = p.changes.iter().find(|c| c.address.to_string() == M_DEV).unwrap();
+    assert!(c.write.is_none(), "nothing left to undo: {c:#?}");
+    assert!(w.apply(&p, &ApplyOptions::default()).await.0.ok());
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), MANIFEST);
+    assert!(w.state().await.unwrap().resources.is_empty());
+}

@@ -110,6 +110,13 @@ impl Manifest {
         self.found().iter().map(|f| f.object.effective_namespace().to_string()).collect()
     }
 
+    /// Whether anything in the file names identity `name`: an `identityRef` (or ClusterClass
+    /// variable) pointing at it, or an `AWSClusterRoleIdentity` document of that name.
+    pub fn mentions_identity(&self, name: &str) -> bool {
+        !self.identity_docs(name).is_empty()
+            || self.found().iter().any(|f| f.identity_ref().is_some_and(|r| r.name == name))
+    }
+
     /// Whether patching with `spec` would change nothing.
     pub fn is_patched(&self, spec: &crate::IdentitySpec) -> Result<bool, ManifestError> {
         crate::patch(self, spec).map(|p| !p.changed)

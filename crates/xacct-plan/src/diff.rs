@@ -531,6 +531,15 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
                         c.write = Some(restored);
                     }
                 }
+                // Nothing of xacct's is left (a removal that stopped before state caught up, or
+                // a file regenerated since): there is nothing to undo.
+                Err(_)
+                    if xacct_manifest::Manifest::parse(i.path, text)
+                        .is_ok_and(|m| !m.mentions_identity(&s.identity)) =>
+                {
+                    c.actions = vec![Action::Forget];
+                    c.reason = Some("no longer in the file, and xacct's edits are already gone".into());
+                }
                 Err(e) => diags.push(error(
                     i.address,
                     format!("cannot remove xacct's edits from `{}`: {e}", i.written),
