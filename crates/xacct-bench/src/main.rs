@@ -1,0 +1,208 @@
+//! `xacct-bench`: `xacct plan` and `xacct apply` on the moto emulator beside the emulator's floor,
+//! the same AWS calls issued by a minimal client with the same concurrency (see `floor.rs`).
+//! Benchmarks, not tests: they print numbers and fail only when a run fails.
+//!
+//! ```text
+//! xacct-bench --endpoint-url URL [--xacct PATH] [--plan N,…] [--apply N,…] [--rounds R] [--parallelism P]
+//! ```
+//!
+//! `./scripts/bench-emulator` builds the release binaries, starts the emulator and runs this.
+
+// A benchmark's output is its purpose.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod emulator;
+mod floor;
+mod table;
+mod xacct;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+
+use crate::emulator::Emulator;
+use crate::floor::Measured;
+use crate::table::{median, Row};
+use crate::xacct::Xacct;
+
+/// Pause between two confirming reads in xacct's consistency wait (its default interval).
+const CONSISTENCY_INTERVAL: Duration = Duration::from_millis(100);
+
+struct Options {
+    endpoint: String,
+    xacct: PathBuf,
+    plan: Vec<usize>,
+    apply: Vec<usize>,
+    rounds: usize,
+    parallelism: usize,
+}
+
+const USAGE: &str =
+    "usage: xacct-bench --endpoint-url URL [--xacct PATH] [--plan N,…] [--apply N,…] [--rounds R] [--parallelism P]
+  --endpoint-url  the moto server (default: $XACCT_TEST_MOTO_URL)
+  --xacct         the xacct binary to time (default: target/release/xacct)
+  --plan          workload counts for the plan benchmark (default: 100,1000; `none` for none)
+  --apply         workload counts for the apply benchmark (default: 100; `none` for none)
+  --rounds        measurements of each side, interleaved; the median is printed (default: 3)
+  --parallelism   xacct's --parallelism, mirrored by the floor (default: 10)";
+
+fn sizes(text: &str) -> anyhow::Result<Vec<usize>> {
+    if text == "none" {
+        return Ok(Vec::new());
+    }
+    text.split(',').map(|s| s.trim().parse().with_context(|| format!("`{s}` is not a count"))).collect()
+}
+
+fn parse(args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
+    let mut o = Options {
+        endpoint: std::env::var("XACCT_TEST_MOTO_URL").unwrap_or_default(),
+        xacct: PathBuf::from("target/release/xacct"),
+        plan: vec![100, 1000],
+        apply: vec![100],
+        rounds: 3,
+        parallelism: 10,
+    };
+    let mut args = args.peekable();
+    while let Some(flag) = args.next() {
+        if flag == "-h" || flag == "--help" {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
+        let value = args.next().with_context(|| format!("{flag} needs a value\n{USAGE}"))?;
+        match flag.as_str() {
+            "--endpoint-url" => o.endpoint = value,
+            "--xacct" => o.xacct = PathBuf::from(value),
+            "--plan" => o.plan = sizes(&value)?,
+            "--apply" => o.apply = sizes(&value)?,
+            "--rounds" => o.rounds = value.parse().context("--rounds")?,
+            "--parallelism" => o.parallelism = value.parse().context("--parallelism")?,
+            _ => bail!("unknown argument `{flag}`\n{USAGE}"),
+        }
+    }
+    if o.endpoint.trim().is_empty() {
+        bail!("no emulator: pass --endpoint-url or set XACCT_TEST_MOTO_URL\n{USAGE}");
+    }
+    o.endpoint = o.endpoint.trim().trim_end_matches('/').to_string();
+    o.rounds = o.rounds.max(1);
+    Ok(o)
+}
+
+fn say(line: &str) {
+    eprintln!("xacct-bench: {line}");
+}
+
+fn secs(m: &Measured) -> String {
+    format!("{:.3}s/{} calls", m.wall.as_secs_f64(), m.calls)
+}
+
+/// The plan benchmark at `n` workloads: one arrangement, `rounds` interleaved runs of each side
+/// (plans write nothing to IAM, so every run reads the same accounts).
+async fn plan_bench(o: &Options, emu: &Emulator, x: &Xacct, n: usize) -> anyhow::Result<Row> {
+    say(&format!("plan, {n} workloads: arranging {} accounts", n + 1));
+    let scenario = emu.arrange(n).await?;
+    let dir = tempfile::tempdir()?;
+    scenario.write_spec(dir.path())?;
+    let (mut xs, mut fs) = (Vec::new(), Vec::new());
+    for round in 0..o.rounds {
+        let mut run_x = || -> anyhow::Result<()> {
+            let m = tokio::task::block_in_place(|| x.plan(dir.path()))?;
+            xs.push(m);
+            Ok(())
+        };
+        if round % 2 == 0 {
+            run_x()?;
+            fs.push(floor::plan(&o.endpoint, &scenario, o.parallelism).await?);
+        } else {
+            fs.push(floor::plan(&o.endpoint, &scenario, o.parallelism).await?);
+            run_x()?;
+        }
+        say(&format!(
+            "plan, {n} workloads, round {}: xacct {}, floor {}",
+            round + 1,
+            secs(&xs[round]),
+            secs(&fs[round])
+        ));
+    }
+    Ok(row("plan", n, &xs, &fs))
+}
+
+/// The apply benchmark at `n` workloads: every round applies fresh accounts (one set per side),
+/// from nothing to applied. Two floors: the calls alone, and the calls with the pauses of xacct's
+/// consistency wait.
+async fn apply_bench(o: &Options, emu: &Emulator, x: &Xacct, n: usize) -> anyhow::Result<Vec<Row>> {
+    let (mut xs, mut fs, mut ps) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..o.rounds {
+        say(&format!("apply, {n} workloads, round {}: arranging 3 × {} accounts", round + 1, n + 1));
+        let for_xacct = emu.arrange(n).await?;
+        let for_floor = emu.arrange(n).await?;
+        let for_paused = emu.arrange(n).await?;
+        let dir = tempfile::tempdir()?;
+        for_xacct.write_spec(dir.path())?;
+        let run_x = || tokio::task::block_in_place(|| x.apply(dir.path()));
+        if round % 2 == 0 {
+            xs.push(run_x()?);
+            fs.push(floor::apply(&o.endpoint, &for_floor, o.parallelism, None).await?);
+            ps.push(floor::apply(&o.endpoint, &for_paused, o.parallelism, Some(CONSISTENCY_INTERVAL)).await?);
+        } else {
+            ps.push(floor::apply(&o.endpoint, &for_paused, o.parallelism, Some(CONSISTENCY_INTERVAL)).await?);
+            fs.push(floor::apply(&o.endpoint, &for_floor, o.parallelism, None).await?);
+            xs.push(run_x()?);
+        }
+        say(&format!(
+            "apply, {n} workloads, round {}: xacct {}, floor {}, floor with pauses {}",
+            round + 1,
+            secs(&xs[round]),
+            secs(&fs[round]),
+            secs(&ps[round])
+        ));
+    }
+    Ok(vec![row("apply", n, &xs, &fs), row("apply (floor with consistency pauses)", n, &xs, &ps)])
+}
+
+fn row(bench: &str, n: usize, xs: &[Measured], fs: &[Measured]) -> Row {
+    let calls = |ms: &[Measured]| ms.iter().map(|m| m.calls).max().unwrap_or(0);
+    Row {
+        bench: bench.to_string(),
+        n,
+        xacct: median(&xs.iter().map(|m| m.wall).collect::<Vec<_>>()),
+        floor: median(&fs.iter().map(|m| m.wall).collect::<Vec<_>>()),
+        xacct_calls: calls(xs),
+        floor_calls: calls(fs),
+    }
+}
+
+async fn run(o: Options) -> anyhow::Result<()> {
+    if !o.xacct.is_file() {
+        bail!("no xacct binary at `{}`: build it with `cargo build --release --bin xacct`", o.xacct.display());
+    }
+    let emu = Emulator::new(&o.endpoint).await;
+    let x = Xacct { bin: std::fs::canonicalize(&o.xacct)?, endpoint: o.endpoint.clone(), parallelism: o.parallelism };
+    let mut rows = Vec::new();
+    for &n in &o.plan {
+        rows.push(plan_bench(&o, &emu, &x, n).await?);
+    }
+    for &n in &o.apply {
+        rows.extend(apply_bench(&o, &emu, &x, n).await?);
+    }
+    println!(
+        "xacct vs the emulator's floor (same calls, same concurrency: --parallelism {}), median of {} interleaved rounds",
+        o.parallelism, o.rounds
+    );
+    print!("{}", table::format(&rows));
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let result = parse(std::env::args().skip(1)).and_then(|o| {
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        rt.block_on(run(o))
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xacct-bench: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
