@@ -17,7 +17,7 @@ pub enum ManifestError {
     Syntax { path: PathBuf, line: usize, column: usize, message: String },
     #[error(
         "{}:{line}:{column}: no object carries an identity (expected an `AWSCluster`, \
-         `AWSClusterTemplate`, `AWSManagedControlPlane` or a ClusterClass `Cluster` with an \
+         `AWSClusterTemplate`, `AWSManagedControlPlane`, `ROSAControlPlane` or a ClusterClass `Cluster` with an \
          `identityRef` variable)",
         path.display()
     )]

@@ -2,7 +2,8 @@
 //!
 //! This crate owns the manifest side of cross-account trust: it finds the objects that carry an
 //! identity (`AWSCluster.spec.identityRef`, `AWSClusterTemplate.spec.template.spec.identityRef`,
-//! `AWSManagedControlPlane.spec.identityRef`, and the `identityRef` variable of a ClusterClass
+//! `AWSManagedControlPlane.spec.identityRef`, `ROSAControlPlane.spec.identityRef`, and the
+//! `identityRef` variable of a ClusterClass
 //! `Cluster`), points them at an `AWSClusterRoleIdentity`, and adds or updates that identity
 //! document. It works on the text: every byte outside the edited nodes (comments, quoting, key
 //! order, blank lines, `---`/`...` markers, CRLF line endings, block scalars) stays as it was,

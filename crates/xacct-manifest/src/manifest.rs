@@ -186,6 +186,9 @@ impl Manifest {
                 ("AWSManagedControlPlane", "controlplane.cluster.x-k8s.io") => {
                     (TargetKind::AwsManagedControlPlane, root.get("spec"), "identityRef")
                 }
+                ("ROSAControlPlane", "controlplane.cluster.x-k8s.io") => {
+                    (TargetKind::RosaControlPlane, root.get("spec"), "identityRef")
+                }
                 ("Cluster", "cluster.x-k8s.io") => {
                     let variable = root
                         .at(&["spec", "topology", "variables"])

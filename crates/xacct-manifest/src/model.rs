@@ -38,6 +38,8 @@ pub enum TargetKind {
     AwsClusterTemplate,
     /// `AWSManagedControlPlane.spec.identityRef` (EKS).
     AwsManagedControlPlane,
+    /// `ROSAControlPlane.spec.identityRef` (Red Hat OpenShift Service on AWS).
+    RosaControlPlane,
     /// `Cluster.spec.topology.variables[name=identityRef].value` (ClusterClass).
     ClusterClassCluster,
 }
@@ -49,6 +51,7 @@ impl TargetKind {
             TargetKind::AwsCluster => "AWSCluster",
             TargetKind::AwsClusterTemplate => "AWSClusterTemplate",
             TargetKind::AwsManagedControlPlane => "AWSManagedControlPlane",
+            TargetKind::RosaControlPlane => "ROSAControlPlane",
             TargetKind::ClusterClassCluster => "Cluster",
         }
     }
@@ -56,7 +59,9 @@ impl TargetKind {
     /// Where the reference lives, as a field path.
     pub fn field(self) -> &'static str {
         match self {
-            TargetKind::AwsCluster | TargetKind::AwsManagedControlPlane => "spec.identityRef",
+            TargetKind::AwsCluster | TargetKind::AwsManagedControlPlane | TargetKind::RosaControlPlane => {
+                "spec.identityRef"
+            }
             TargetKind::AwsClusterTemplate => "spec.template.spec.identityRef",
             TargetKind::ClusterClassCluster => "spec.topology.variables[name=identityRef].value",
         }

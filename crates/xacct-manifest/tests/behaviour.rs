@@ -75,6 +75,7 @@ fn targets_and_namespaces() {
     let text = aws_cluster("a", "team-a", None)
         + &aws_cluster("b", "team-b", Some("x"))
         + "---\napiVersion: controlplane.cluster.x-k8s.io/v1beta2\nkind: AWSManagedControlPlane\nmetadata:\n  name: eks\nspec: {}\n"
+        + "---\napiVersion: controlplane.cluster.x-k8s.io/v1beta2\nkind: ROSAControlPlane\nmetadata:\n  name: rosa\n  namespace: team-r\nspec:\n  rosaClusterName: rosa\n"
         + "---\napiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: AWSClusterTemplate\nmetadata:\n  name: t\n  namespace: team-a\nspec:\n  template:\n    spec: {}\n";
     let m = parse(&text);
     let targets = m.targets();
@@ -85,12 +86,13 @@ fn targets_and_namespaces() {
             TargetKind::AwsCluster,
             TargetKind::AwsCluster,
             TargetKind::AwsManagedControlPlane,
+            TargetKind::RosaControlPlane,
             TargetKind::AwsClusterTemplate
         ]
     );
     assert_eq!(targets[1].identity_ref.as_ref().unwrap().to_string(), "AWSClusterRoleIdentity/x");
     assert_eq!((targets[1].line, targets[1].column), (10, 1));
-    assert_eq!(m.namespaces().into_iter().collect::<Vec<_>>(), ["default", "team-a", "team-b"]);
+    assert_eq!(m.namespaces().into_iter().collect::<Vec<_>>(), ["default", "team-a", "team-b", "team-r"]);
 }
 
 #[test]
@@ -277,4 +279,19 @@ fn appended_identity_follows_the_file_api_version_and_warns_when_old() {
     assert_eq!((d.line, d.column), (1, 13));
     assert!(d.message.contains("only `v1beta2`"), "{}", d.message);
     assert!(d.to_string().starts_with("warning: clusters/dev.yaml:1:13: "), "{d}");
+}
+
+#[test]
+fn rosa_control_plane_gets_the_identity_and_gives_it_back() {
+    let text = "apiVersion: controlplane.cluster.x-k8s.io/v1beta2\nkind: ROSAControlPlane\nmetadata:\n  name: rosa-1\n  namespace: rosa\nspec:\n  rosaClusterName: rosa-1 # keep me\n  region: us-east-1\n";
+    let p = patch(&parse(text), &spec("rosa-role")).unwrap();
+    assert!(p.changed);
+    let m = parse(&p.text);
+    let t = &m.targets()[0];
+    assert_eq!(t.kind, TargetKind::RosaControlPlane);
+    assert_eq!(t.identity_ref.as_ref().unwrap().to_string(), "AWSClusterRoleIdentity/rosa-role");
+    assert!(p.text.contains("kind: AWSClusterRoleIdentity") && p.text.contains("rosaClusterName: rosa-1 # keep me"));
+    assert!(m.mentions_identity("rosa-role") && !m.mentions_identity("other"));
+    assert!(!patch(&m, &spec("rosa-role")).unwrap().changed, "idempotent");
+    assert_eq!(unpatch(&p.text, &p.record).unwrap(), text);
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use xacct_policy as policy;
-use xacct_spec::{Address, AllowedNamespaces, DesiredResource, Spec};
+use xacct_spec::{Address, DesiredResource, Spec};
 use xacct_state::State;
 
 use crate::cloud::{Cloud, LiveRole};
@@ -231,7 +231,7 @@ pub async fn plan(
                     name: identity.name.clone(),
                     role_arn: identity.role_arn.clone(),
                     allowed_namespaces: match &identity.allowed_namespaces {
-                        Some(a) => to_manifest_ns(a),
+                        Some(a) => a.clone(),
                         None => xacct_manifest::AllowedNamespaces::List(
                             namespaces.get(workload).map(|s| s.iter().cloned().collect()).unwrap_or_default(),
                         ),
@@ -315,15 +315,6 @@ pub async fn plan(
         plan.applyable = false;
     }
     plan
-}
-
-fn to_manifest_ns(a: &AllowedNamespaces) -> xacct_manifest::AllowedNamespaces {
-    match a {
-        AllowedNamespaces::All => xacct_manifest::AllowedNamespaces::All,
-        AllowedNamespaces::None => xacct_manifest::AllowedNamespaces::None,
-        AllowedNamespaces::List(l) => xacct_manifest::AllowedNamespaces::List(l.clone()),
-        AllowedNamespaces::Selector(s) => xacct_manifest::AllowedNamespaces::Selector(s.clone()),
-    }
 }
 
 /// A live view that says "live is what state says": for `--refresh=false`.

@@ -1,6 +1,5 @@
 //! The validated desired-state file.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::yaml::Pos;
@@ -119,13 +118,9 @@ pub struct Management {
     pub pos: Pos,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AllowedNamespaces {
-    All,
-    None,
-    List(Vec<String>),
-    Selector(BTreeMap<String, String>),
-}
+/// `identity.allowed_namespaces`: the manifest crate's type, so what the file says is what the
+/// manifest gets.
+pub use xacct_manifest::AllowedNamespaces;
 
 /// The `AWSClusterRoleIdentity` xacct writes into a workload's manifests.
 #[derive(Clone, Debug, PartialEq, Eq)]
