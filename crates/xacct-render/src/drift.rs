@@ -86,17 +86,7 @@ pub fn drift_markdown(report: &DriftReport) -> String {
     }
     out.push_str(&format!("{}\n\n", text::aws_calls(report.aws_calls)));
     if !report.drift.is_empty() {
-        out.push_str("| | Address | Kind | Detail |\n|---|---|---|---|\n");
-        for d in &report.drift {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                md::code(text::drift_symbol(d.kind)),
-                md::code(&d.address.to_string()),
-                text::drift_word(d.kind),
-                md::cell(&d.detail)
-            ));
-        }
-        out.push('\n');
+        md::push_drift_table(&mut out, &report.drift);
         for d in &report.drift {
             let diff = text::diff_text(&rows(d));
             if !diff.is_empty() {

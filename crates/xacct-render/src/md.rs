@@ -1,7 +1,7 @@
 //! Building blocks of the Markdown views (pull-request comments). Nothing here emits ANSI, and
 //! text from plans is escaped so it cannot break a table, a fence or the surrounding HTML.
 
-use xacct_plan::{Diagnostic, Level};
+use xacct_plan::{Diagnostic, Drift, Level};
 
 use crate::text;
 
@@ -37,6 +37,21 @@ pub(crate) fn push_details(out: &mut String, summary: &str, diff: &str) {
     let body: String = text::lines(diff).into_iter().map(|l| l + "\n").collect();
     let fence = "`".repeat(longest_run(&body, '`').max(2) + 1);
     out.push_str(&format!("<details><summary>{summary}</summary>\n\n{fence}diff\n{body}{fence}\n\n</details>\n\n"));
+}
+
+/// Drift as a table: symbol, address, kind, detail.
+pub(crate) fn push_drift_table(out: &mut String, drift: &[Drift]) {
+    out.push_str("| | Address | Kind | Detail |\n|---|---|---|---|\n");
+    for d in drift {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            code(text::drift_symbol(d.kind)),
+            code(&d.address.to_string()),
+            text::drift_word(d.kind),
+            cell(&d.detail)
+        ));
+    }
+    out.push('\n');
 }
 
 /// Diagnostics as a list, errors first, hints nested.

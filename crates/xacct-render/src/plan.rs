@@ -248,17 +248,8 @@ pub fn plan_markdown(plan: &Plan) -> String {
         }
     }
     if !plan.drift.is_empty() {
-        out.push_str("#### Drift\n\n| | Address | Kind | Detail |\n|---|---|---|---|\n");
-        for d in &plan.drift {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                md::code(text::drift_symbol(d.kind)),
-                md::code(&d.address.to_string()),
-                text::drift_word(d.kind),
-                md::cell(&d.detail)
-            ));
-        }
-        out.push('\n');
+        out.push_str("#### Drift\n\n");
+        md::push_drift_table(&mut out, &plan.drift);
     }
     md::push_diagnostics(&mut out, &plan.diagnostics);
     if let Some(line) = blocked(plan) {
