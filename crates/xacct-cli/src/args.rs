@@ -75,11 +75,14 @@ pub enum Command {
     /// Apply a saved plan exactly, or plan, show and ask for `yes`.
     ///
     /// A saved plan is refused (nothing written) when state or any live document it read has
-    /// changed since. Steps run in dependency order; state is saved after each.
+    /// changed since. Steps run in dependency order; state is saved after each. Ctrl-C stops
+    /// starting new steps, lets those in flight finish, saves state and releases the lock;
+    /// `xacct apply` again continues. On a terminal a progress bar shows finished/total steps.
     ///
     /// Examples:
     ///   xacct apply xacct.plan
     ///   xacct apply --auto-approve          # non-interactive: plan and apply at once
+    ///   xacct apply xacct.plan --json       # one JSON event per line, for CI logs
     #[command(verbatim_doc_comment)]
     Apply(ApplyArgs),
     /// Compare live IAM and manifests with what xacct last applied (state only).
