@@ -84,6 +84,24 @@ impl Emulator {
     }
 }
 
+/// Empty the emulator (moto's `POST /moto-api/reset`): moto slows down as it holds more
+/// accounts, so each benchmark starts from the same empty server. Only for a server of one's own.
+pub fn reset(endpoint: &str) -> anyhow::Result<()> {
+    use std::io::{Read as _, Write as _};
+    let authority = endpoint.strip_prefix("http://").context("the emulator URL is not http://")?;
+    let authority = authority.split('/').next().unwrap_or(authority);
+    let mut stream = std::net::TcpStream::connect(authority).with_context(|| format!("connect to {authority}"))?;
+    write!(
+        stream,
+        "POST /moto-api/reset HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response.lines().next().unwrap_or_default();
+    anyhow::ensure!(status.contains(" 200 "), "resetting the emulator: {status}");
+    Ok(())
+}
+
 /// `sts:AssumeRole` into `account`'s access role with `sts`'s own credentials.
 pub async fn assume(sts: &aws_sdk_sts::Client, account: &str, session: &str) -> anyhow::Result<Credentials> {
     let arn = format!("arn:aws:iam::{account}:role/{ACCESS_ROLE}");

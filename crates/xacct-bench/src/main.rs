@@ -3,7 +3,8 @@
 //! Benchmarks, not tests: they print numbers and fail only when a run fails.
 //!
 //! ```text
-//! xacct-bench --endpoint-url URL [--xacct PATH] [--plan N,…] [--apply N,…] [--rounds R] [--parallelism P]
+//! xacct-bench --endpoint-url URL [--xacct PATH] [--plan N,…] [--apply N,…] [--rounds R]
+//!             [--parallelism P] [--reset-emulator]
 //! ```
 //!
 //! `./scripts/bench-emulator` builds the release binaries, starts the emulator and runs this.
@@ -36,16 +37,19 @@ struct Options {
     apply: Vec<usize>,
     rounds: usize,
     parallelism: usize,
+    reset: bool,
 }
 
 const USAGE: &str =
-    "usage: xacct-bench --endpoint-url URL [--xacct PATH] [--plan N,…] [--apply N,…] [--rounds R] [--parallelism P]
+    "usage: xacct-bench --endpoint-url URL [--xacct PATH] [--plan N,…] [--apply N,…] [--rounds R] [--parallelism P] [--reset-emulator]
   --endpoint-url  the moto server (default: $XACCT_TEST_MOTO_URL)
   --xacct         the xacct binary to time (default: target/release/xacct)
   --plan          workload counts for the plan benchmark (default: 100,1000; `none` for none)
   --apply         workload counts for the apply benchmark (default: 100; `none` for none)
   --rounds        measurements of each side, interleaved; the median is printed (default: 3)
-  --parallelism   xacct's --parallelism, mirrored by the floor (default: 10)";
+  --parallelism   xacct's --parallelism, mirrored by the floor (default: 10)
+  --reset-emulator  empty the emulator before each plan size and each apply round (moto slows
+                  down as it holds more accounts); only for an emulator of your own";
 
 fn sizes(text: &str) -> anyhow::Result<Vec<usize>> {
     if text == "none" {
@@ -62,12 +66,17 @@ fn parse(args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
         apply: vec![100],
         rounds: 3,
         parallelism: 10,
+        reset: false,
     };
     let mut args = args.peekable();
     while let Some(flag) = args.next() {
         if flag == "-h" || flag == "--help" {
             println!("{USAGE}");
             std::process::exit(0);
+        }
+        if flag == "--reset-emulator" {
+            o.reset = true;
+            continue;
         }
         let value = args.next().with_context(|| format!("{flag} needs a value\n{USAGE}"))?;
         match flag.as_str() {
@@ -99,6 +108,9 @@ fn secs(m: &Measured) -> String {
 /// The plan benchmark at `n` workloads: one arrangement, `rounds` interleaved runs of each side
 /// (plans write nothing to IAM, so every run reads the same accounts).
 async fn plan_bench(o: &Options, emu: &Emulator, x: &Xacct, n: usize) -> anyhow::Result<Row> {
+    if o.reset {
+        emulator::reset(&o.endpoint)?;
+    }
     say(&format!("plan, {n} workloads: arranging {} accounts", n + 1));
     let scenario = emu.arrange(n).await?;
     let dir = tempfile::tempdir()?;
@@ -133,6 +145,9 @@ async fn plan_bench(o: &Options, emu: &Emulator, x: &Xacct, n: usize) -> anyhow:
 async fn apply_bench(o: &Options, emu: &Emulator, x: &Xacct, n: usize) -> anyhow::Result<Vec<Row>> {
     let (mut xs, mut fs, mut ps) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..o.rounds {
+        if o.reset {
+            emulator::reset(&o.endpoint)?;
+        }
         say(&format!("apply, {n} workloads, round {}: arranging 3 × {} accounts", round + 1, n + 1));
         let for_xacct = emu.arrange(n).await?;
         let for_floor = emu.arrange(n).await?;
