@@ -84,5 +84,23 @@ pub(crate) async fn base_config(settings: &AwsSettings, region: Option<&str>) ->
     if let Some(url) = &settings.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    loader.load().await
+    loader.http_client(shared_https_client()).load().await
+}
+
+/// One HTTPS client, so one connection pool, for every service client built from the base
+/// config. Left to itself, each client (one IAM client per account) would build its own and open
+/// new connections — a TCP and TLS handshake per account and service on every plan. Same TLS
+/// (rustls with aws-lc) and proxy handling (`HTTPS_PROXY`, `NO_PROXY`) as the SDK's default.
+fn shared_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
