@@ -481,7 +481,10 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
             });
             if let (true, Some(d)) = (gone, drift.as_mut()) {
                 d.kind = DriftKind::Deleted;
-                d.detail = format!("xacct's identity edits were removed from `{}` outside xacct", i.written);
+                d.detail = format!(
+                    "xacct's identity edits are missing from `{}` (removed outside xacct, or an apply stopped before writing them)",
+                    i.written
+                );
             }
             // What undoes everything xacct did: the stored record followed by this patch while the
             // stored record still undoes the file as it is; the stored record alone when this patch
