@@ -146,6 +146,8 @@ pub async fn plan(
         }
     }
 
+    let workloads: std::collections::HashMap<&str, &xacct_spec::Workload> =
+        spec.workloads.iter().map(|w| (w.name.as_str(), w)).collect();
     let mut diffed = Vec::new();
     for (addr, r) in &desired.resources {
         match r {
@@ -158,7 +160,8 @@ pub async fn plan(
                 match live.role(account, &role.name) {
                     Some(Ok(Some(lr))) => {
                         c.live_fingerprint = Some(sha256(lr.role_id.as_bytes()));
-                        check_session_duration(spec, addr, lr, &mut plan);
+                        let w = addr.workload().and_then(|n| workloads.get(n).copied());
+                        check_session_duration(w, addr, lr, &mut plan);
                     }
                     Some(Ok(None)) => plan.diagnostics.push(error(
                         addr,
@@ -349,8 +352,8 @@ fn live_from_state(set: &ReadSet, stored: &Stored) -> Live {
     live
 }
 
-fn check_session_duration(spec: &Spec, addr: &Address, role: &LiveRole, plan: &mut Plan) {
-    let Some(w) = addr.workload().and_then(|n| spec.workload(n)) else { return };
+fn check_session_duration(w: Option<&xacct_spec::Workload>, addr: &Address, role: &LiveRole, plan: &mut Plan) {
+    let Some(w) = w else { return };
     if let Some(d) = w.identity.duration_seconds {
         if i64::from(d) > i64::from(role.max_session_duration) {
             plan.diagnostics.push(error(

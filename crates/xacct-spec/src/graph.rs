@@ -1,7 +1,7 @@
 //! A small dependency graph over addresses (petgraph underneath). It knows nothing of AWS: nodes
 //! are addresses, an edge `a → b` means `b` depends on `a`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -13,6 +13,9 @@ use crate::address::Address;
 pub struct Graph {
     g: DiGraph<Address, ()>,
     index: BTreeMap<Address, NodeIndex>,
+    /// The edges, for a constant-time duplicate check (petgraph's `update_edge` scans the
+    /// node's edges: quadratic for the management role, which every trust depends on).
+    edges: HashSet<(NodeIndex, NodeIndex)>,
 }
 
 impl Graph {
@@ -21,19 +24,25 @@ impl Graph {
     }
 
     pub fn add(&mut self, a: Address) -> NodeIndex {
-        if let Some(i) = self.index.get(&a) {
+        self.node(&a)
+    }
+
+    fn node(&mut self, a: &Address) -> NodeIndex {
+        if let Some(i) = self.index.get(a) {
             return *i;
         }
         let i = self.g.add_node(a.clone());
-        self.index.insert(a, i);
+        self.index.insert(a.clone(), i);
         i
     }
 
     /// `dependent` runs after `dependency`.
     pub fn depends_on(&mut self, dependent: &Address, dependency: &Address) {
-        let a = self.add(dependency.clone());
-        let b = self.add(dependent.clone());
-        self.g.update_edge(a, b, ());
+        let a = self.node(dependency);
+        let b = self.node(dependent);
+        if self.edges.insert((a, b)) {
+            self.g.add_edge(a, b, ());
+        }
     }
 
     pub fn contains(&self, a: &Address) -> bool {
