@@ -311,3 +311,24 @@ async fn trust_policy_over_the_account_quota_fails_before_writing() {
     assert_eq!(moto().trust_of(&dev, CAPA_ROLE).await.unwrap(), before);
     assert!(moto().inline_policies(&s.mgmt, CAPA_ROLE).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renamed_assume_policy_is_refused_and_the_documented_way_round_works() {
+    let s = Scenario::new(&["dev"]).await;
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    rewrite_spec(&s, |t| t.replace("management:\n", "management:\n  assume_policy: { name: capa-cross-account }\n"));
+    let r = s.run(&["plan"]);
+    r.assert_code(1);
+    let out = format!("{}{}", r.stdout, r.stderr);
+    assert!(out.contains("renamed from `xacct-assume-workload-roles` to `capa-cross-account`"), "{out}");
+    assert!(out.contains("xacct state rm assume_policy.management"), "{out}");
+
+    // The way round the hint gives: access is never lost on the way.
+    s.run(&["state", "rm", "assume_policy.management"]).assert_code(0);
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    let policies = moto().inline_policies(&s.mgmt, CAPA_ROLE).await;
+    assert_eq!(policies.keys().collect::<Vec<_>>(), ["capa-cross-account", "xacct-assume-workload-roles"]);
+    moto().delete_inline_policy(&s.mgmt, CAPA_ROLE, "xacct-assume-workload-roles").await;
+    s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    s.run(&["verify"]).assert_code(0);
+}

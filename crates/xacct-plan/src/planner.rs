@@ -213,10 +213,10 @@ pub async fn plan(
                     plan.diagnostics.push(error(
                         addr,
                         format!("the assume policy was renamed from `{}` to `{policy_name}`", s.policy),
-                        Some(
-                            "renaming is not supported: restore the old name, or `xacct destroy` and apply again"
-                                .into(),
-                        ),
+                        Some(format!(
+                            "renaming is not supported; without losing access: `xacct state rm assume_policy.management`, `xacct apply` (creates `{policy_name}`), then delete `{}` from the role by hand (`aws iam delete-role-policy`)",
+                            s.policy
+                        )),
                     ));
                 }
                 diffed.push(diff::inline_policy(diff::PolicyInput {
