@@ -134,3 +134,54 @@ async fn second_apply_fails_at_once_naming_the_lock_holder() {
     s.run(&["force-unlock", "11111111-2222-3333-4444-555555555555"]).assert_code(0);
     s.run(&["apply", "--auto-approve"]).assert_code(0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_in_s3_plans_applies_locks_and_destroys() {
+    let s = Scenario::new(&["dev"]).await;
+    let bucket = moto().fresh_bucket_name();
+    moto().create_bucket(&bucket).await;
+    let spec = std::fs::read_to_string(s.path("xacct.yaml")).unwrap();
+    let spec = spec.replacen(
+        "version: 1\n",
+        &format!("version: 1\nbackend: {{ s3: {{ bucket: {bucket}, key: capa/xacct.json }} }}\n"),
+        1,
+    );
+    std::fs::write(s.path("xacct.yaml"), spec).unwrap();
+
+    s.run(&["plan", "-o", "s3.plan"]).assert_code(0);
+    s.run(&["apply", "s3.plan"]).assert_code(0);
+    assert!(!s.path("state").exists(), "nothing local: the state lives in the bucket");
+    let object = moto().s3().await.get_object().bucket(&bucket).key("capa/xacct.json").send().await.unwrap();
+    let body = object.body.collect().await.unwrap().into_bytes();
+    let state: Value = serde_json::from_slice(&body).unwrap();
+    assert!(state["resources"]["trust.dev"].is_object(), "{state:#}");
+    assert!(!String::from_utf8_lossy(&body).contains("testing"), "no credentials in state");
+    // The lock object is gone after the run.
+    let lock = moto().s3().await.head_object().bucket(&bucket).key("capa/xacct.json.lock").send().await;
+    assert!(lock.is_err(), "the lock object was left behind");
+
+    s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    let r = s.run(&["state", "pull"]);
+    r.assert_code(0);
+    assert_eq!(serde_json::from_str::<Value>(&r.stdout).unwrap()["lineage"], state["lineage"]);
+
+    // A lock held by someone else fails the next apply at once, naming them.
+    let holder = serde_json::json!({"ID": "aaaaaaaa-0000-4000-8000-000000000001", "operation": "apply", "who": "ci@runner-9", "host": "runner-9", "pid": 7, "version": "0.1.0", "created": "2026-11-29T10:00:00Z"});
+    moto()
+        .s3()
+        .await
+        .put_object()
+        .bucket(&bucket)
+        .key("capa/xacct.json.lock")
+        .body(holder.to_string().into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+    let r = s.run(&["destroy", "--auto-approve"]);
+    r.assert_code(1);
+    assert!(r.stderr.contains("ci@runner-9"), "{}", r.stderr);
+    s.run(&["force-unlock", "aaaaaaaa-0000-4000-8000-000000000001"]).assert_code(0);
+    s.run(&["destroy", "--auto-approve"]).assert_code(0);
+    assert_eq!(s.run(&["state", "list"]).stdout.trim(), "");
+    assert_eq!(statements(&moto().trust_of(&s.workloads[0].1, CAPA_ROLE).await.unwrap()).len(), 1);
+}
