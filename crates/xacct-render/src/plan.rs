@@ -1,7 +1,7 @@
 //! Views of a [`Plan`].
 
 use serde_json::Value;
-use xacct_plan::{Action, Change, Plan};
+use xacct_plan::{Action, Change, Plan, Target};
 
 use crate::human;
 use crate::md;
@@ -150,6 +150,17 @@ pub fn plan_human(plan: &Plan, style: &Style) -> String {
     out
 }
 
+/// Where a change lands, for a reviewer checking accounts: `account 222222222222, role …`.
+fn place(change: &Change) -> Option<String> {
+    match &change.target {
+        Target::Trust { account, role } => Some(format!("trust policy of role {role} in account {account}")),
+        Target::InlinePolicy { account, role, policy } => {
+            Some(format!("inline policy {policy} of role {role} in account {account}"))
+        }
+        Target::Role { .. } | Target::Manifest { .. } => None,
+    }
+}
+
 fn push_change(out: &mut String, plan: &Plan, change: &Change, style: &Style) {
     let tone = if change.kind == "role" { Tone::BoldRed } else { human::action_tone(change.action()) };
     out.push_str(&format!(
@@ -165,6 +176,9 @@ fn push_change(out: &mut String, plan: &Plan, change: &Change, style: &Style) {
         ));
     }
     out.push('\n');
+    if let Some(place) = place(change) {
+        human::push_note(out, style, &place);
+    }
     if let Some(reason) = &change.reason {
         human::push_note(out, style, reason);
     }
@@ -219,12 +233,18 @@ pub fn plan_markdown(plan: &Plan) -> String {
     }
     let changes: Vec<&Change> = listed(plan).collect();
     if !changes.is_empty() {
-        out.push_str("| | Address | Action | Drift | Reason |\n|---|---|---|---|---|\n");
+        out.push_str("| | Address | Action | Account | Drift | Reason |\n|---|---|---|---|---|---|\n");
         for c in &changes {
             let drift = if c.drift { text::drift_note(c, &plan.drift) } else { "" };
             let reason = c.reason.as_deref().map(md::cell).unwrap_or_default();
+            let account = match &c.target {
+                Target::Role { account, .. } | Target::Trust { account, .. } | Target::InlinePolicy { account, .. } => {
+                    md::code(account)
+                }
+                Target::Manifest { .. } => String::new(),
+            };
             out.push_str(&format!(
-                "| {} | {} | {} | {drift} | {reason} |\n",
+                "| {} | {} | {} | {account} | {drift} | {reason} |\n",
                 md::code(symbol(c)),
                 md::code(&c.address.to_string()),
                 action_word(c)
