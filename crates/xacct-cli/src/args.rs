@@ -266,17 +266,52 @@ pub struct StateArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum StateCommand {
-    /// List the addresses in state.
+    /// List the addresses in state, one per line.
+    ///
+    /// Examples:
+    ///   xacct state list
+    ///   xacct state list | grep '^trust\.'
+    #[command(verbatim_doc_comment)]
     List,
     /// Show what xacct last applied for one address.
-    Show { address: String },
+    ///
+    /// Examples:
+    ///   xacct state show trust.dev
+    ///   xacct state show 'manifest.dev["clusters/dev-1.yaml"]'
+    #[command(verbatim_doc_comment)]
+    Show {
+        /// The address, as `xacct state list` prints it.
+        address: String,
+    },
     /// Forget one address (nothing live is touched).
-    Rm { address: String },
-    /// Print the state document.
+    ///
+    /// The next plan reads live IAM again: an equivalent statement or policy still there is
+    /// adopted; a manifest that still carries the identity is recorded without an undo record.
+    ///
+    /// Examples:
+    ///   xacct state rm trust.dev
+    ///   xacct state rm assume_policy.management   # e.g. before renaming the policy
+    #[command(verbatim_doc_comment)]
+    Rm {
+        /// The address, as `xacct state list` prints it.
+        address: String,
+    },
+    /// Print the state document (JSON) to stdout.
+    ///
+    /// Examples:
+    ///   xacct state pull > backup.json
+    #[command(verbatim_doc_comment)]
     Pull,
     /// Replace the state with FILE (refuses another lineage or an older serial unless --force).
+    ///
+    /// Examples:
+    ///   xacct state push backup.json
+    ///   xacct state push --force other-lineage.json   # you know it is the right one
+    #[command(verbatim_doc_comment)]
     Push {
+        /// A state document, as `xacct state pull` printed it.
         file: PathBuf,
+        /// Push even when the lineage differs or the serial is older.
         #[arg(long)]
         force: bool,
     },

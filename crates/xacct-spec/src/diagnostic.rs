@@ -55,7 +55,12 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{level}: {}:{}:{}", self.file.display(), self.line, self.column)?;
+        if self.line == 0 {
+            // About the file as a whole (it cannot be read): no position to give.
+            write!(f, "{level}: {}", self.file.display())?;
+        } else {
+            write!(f, "{level}: {}:{}:{}", self.file.display(), self.line, self.column)?;
+        }
         if !self.field.is_empty() {
             write!(f, ": {}", self.field)?;
         }
