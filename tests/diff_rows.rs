@@ -332,3 +332,23 @@ async fn a_renamed_assume_policy_is_refused_and_the_documented_way_round_works()
     s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
     s.run(&["verify"]).assert_code(0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renaming_a_workload_keeps_its_trust_and_manifest() {
+    let s = Scenario::new(&["dev"]).await;
+    let dev = s.workloads[0].1.clone();
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    let trust = moto().trust_of(&dev, CAPA_ROLE).await.unwrap();
+    rewrite_spec(&s, |t| t.replace("  - name: dev\n", "  - name: development\n"));
+
+    let p = plan(&s);
+    expect(&p, "trust.dev", "forget", false);
+    expect(&p, "trust.development", "no-op", false);
+    expect(&p, M_DEV, "forget", false);
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(moto().trust_of(&dev, CAPA_ROLE).await.unwrap(), trust, "the live trust is untouched");
+    s.run(&["verify"]).assert_code(0);
+    s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    let listed = s.run(&["state", "list"]).stdout;
+    assert!(listed.contains("trust.development") && !listed.contains("trust.dev\n"), "{listed}");
+}

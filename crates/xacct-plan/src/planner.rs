@@ -148,6 +148,7 @@ pub async fn plan(
 
     let workloads: std::collections::HashMap<&str, &xacct_spec::Workload> =
         spec.workloads.iter().map(|w| (w.name.as_str(), w)).collect();
+    let moves = renamed(spec, &desired, &stored);
     let mut diffed = Vec::new();
     for (addr, r) in &desired.resources {
         match r {
@@ -174,7 +175,7 @@ pub async fn plan(
                 plan.changes.push(c);
             }
             DesiredResource::Trust { account, role, statement, .. } => {
-                let mut owned = stored.trust.get(addr);
+                let mut owned = stored.trust.get(addr).or_else(|| moves.trust_for(addr, &stored));
                 if let Some(s) = owned.filter(|s| s.account != *account || s.role != role.name) {
                     // Diffing the new role against what xacct owns in the old one would call the
                     // statement deleted and leave the old trust in place, forgotten.
@@ -248,16 +249,18 @@ pub async fn plan(
                     address: addr,
                     written,
                     desired: Some(&spec_identity),
-                    stored: stored.manifests.get(addr),
+                    stored: stored.manifests.get(addr).or_else(|| moves.manifest_for(addr, &stored)),
                     live: text.as_deref(),
                     path,
                 }));
             }
         }
     }
-    // Owned things the file no longer asks for.
+    // Owned things the file no longer asks for (a renamed workload's are now the new name's).
     for (addr, s) in &stored.trust {
-        if !desired.resources.contains_key(addr) {
+        if let Some(to) = moves.from.get(addr) {
+            diffed.push(moved(addr, to, Target::Trust { account: s.account.clone(), role: s.role.clone() }));
+        } else if !desired.resources.contains_key(addr) {
             diffed.push(diff::trust(diff::TrustInput {
                 address: addr,
                 account: &s.account,
@@ -280,7 +283,10 @@ pub async fn plan(
         }));
     }
     for (addr, s) in &stored.manifests {
-        if !desired.resources.contains_key(addr) {
+        if let Some(to) = moves.from.get(addr) {
+            let path = spec.dir.join(&s.path).display().to_string();
+            diffed.push(moved(addr, to, Target::Manifest { path }));
+        } else if !desired.resources.contains_key(addr) {
             let path = spec.dir.join(&s.path);
             let text = read_text(&path);
             diffed.push(diff::manifest(diff::ManifestInput {
@@ -318,6 +324,83 @@ pub async fn plan(
         plan.applyable = false;
     }
     plan
+}
+
+/// Addresses whose owned thing carries on under another address: a workload renamed in the file
+/// keeps the same role (or manifest), so its statement (or edits) move to the new name instead of
+/// being adopted by one address and deleted by the other.
+#[derive(Default)]
+struct Moves {
+    /// new address → old address
+    to: BTreeMap<Address, Address>,
+    /// old address → new address
+    from: BTreeMap<Address, Address>,
+}
+
+impl Moves {
+    fn trust_for<'s>(&self, addr: &Address, stored: &'s Stored) -> Option<&'s StoredTrust> {
+        self.to.get(addr).and_then(|old| stored.trust.get(old))
+    }
+
+    fn manifest_for<'s>(&self, addr: &Address, stored: &'s Stored) -> Option<&'s StoredManifest> {
+        self.to.get(addr).and_then(|old| stored.manifests.get(old))
+    }
+
+    fn pair(&mut self, old: &Address, new: &Address) {
+        self.to.insert(new.clone(), old.clone());
+        self.from.insert(old.clone(), new.clone());
+    }
+}
+
+/// For each stored address the file no longer names, the desired address that owns the same
+/// thing (xacct's statement in the same role, or the same manifest file), if any. A desired
+/// address with no state of its own takes over the old one's state; one that has its own (a
+/// rename applied only in part, e.g. with `--target`) just lets the old name go. Either way the
+/// old address is forgotten, never deleted: deleting would remove what the new name owns.
+fn renamed(spec: &Spec, desired: &xacct_spec::Desired, stored: &Stored) -> Moves {
+    let mut moves = Moves::default();
+    for (old, s) in stored.trust.iter().filter(|(a, _)| !desired.resources.contains_key(*a)) {
+        let heir = desired.resources.iter().find(|(a, r)| {
+            matches!(r, DesiredResource::Trust { account, role, .. } if *account == s.account && role.name == s.role)
+                && !moves.to.contains_key(*a)
+        });
+        if let Some((new, _)) = heir {
+            if stored.trust.contains_key(new) {
+                moves.from.insert(old.clone(), new.clone());
+            } else {
+                moves.pair(old, new);
+            }
+        }
+    }
+    for (old, s) in stored.manifests.iter().filter(|(a, _)| !desired.resources.contains_key(*a)) {
+        let file = spec.dir.join(&s.path);
+        let heir = desired.resources.iter().find(|(a, r)| {
+            matches!(r, DesiredResource::Manifest { path, .. } if same_file(&file, path)) && !moves.to.contains_key(*a)
+        });
+        if let Some((new, _)) = heir {
+            if stored.manifests.contains_key(new) {
+                moves.from.insert(old.clone(), new.clone());
+            } else {
+                moves.pair(old, new);
+            }
+        }
+    }
+    moves
+}
+
+/// Whether two paths name the same file (also through `..`, `.` or a symlink).
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// The old address of a renamed workload: dropped from state, nothing written.
+fn moved(old: &Address, new: &Address, target: Target) -> diff::Diffed {
+    let mut c = diff::change(old, Action::Forget, target);
+    c.reason = Some(format!("renamed to `{new}`, which keeps it: dropping the old name from state"));
+    diff::Diffed { change: c, drift: None, diagnostics: Vec::new() }
 }
 
 /// A live view that says "live is what state says": for `--refresh=false`.

@@ -523,6 +523,61 @@ async fn assume_policy_desired_change_is_update_without_drift() {
 }
 
 #[tokio::test]
+async fn renaming_a_workload_moves_what_it_owns_and_writes_nothing() {
+    let mut w = dev_world();
+    w.converge().await;
+    let trust_before = w.cloud.trust(&account(0), ROLE).unwrap();
+    w.set_spec(spec_text(&[workload("renamed", &account(0), &[DEV_MANIFEST])], ""));
+
+    let p = w.plan().await;
+    assert!(p.applyable && p.drift.is_empty(), "{:#?} {:#?}", p.diagnostics, p.drift);
+    for old in ["trust.dev".to_string(), mdev()] {
+        let c = change(&p, &old);
+        assert_eq!(c.actions, [Action::Forget], "{old}: {:?}", c.reason);
+        assert!(c.write.is_none() && c.state_after.is_null());
+        assert!(c.reason.as_deref().unwrap().contains("renamed"), "{:?}", c.reason);
+    }
+    let t = change(&p, "trust.renamed");
+    assert_eq!(t.actions, [Action::NoOp], "the statement is already there, and xacct's: {:?}", t.reason);
+    assert_eq!(t.state_after["sid"], json!(format!("XacctTrust{MGMT}")));
+    let m = change(&p, &manifest_addr("renamed", DEV_MANIFEST));
+    assert!(m.write.is_none() || m.actions == [Action::Update], "{:?} {:?}", m.actions, m.reason);
+
+    w.apply(&p).await;
+    assert_eq!(w.cloud.trust(&account(0), ROLE).unwrap(), trust_before, "nothing live was touched");
+    assert!(!w.state.resources.contains_key("trust.dev") && w.state.resources.contains_key("trust.renamed"));
+    assert_all_noop(&w.plan().await);
+
+    // The new name owns everything the old one did: removing it restores every byte.
+    w.set_spec(spec_text(&[], ""));
+    let p = w.plan().await;
+    w.apply(&p).await;
+    assert_eq!(w.read_file(DEV_MANIFEST), MANIFEST);
+    assert_eq!(w.cloud.trust(&account(0), ROLE).unwrap(), json_of(EC2_TRUST).to_string());
+    assert!(w.state.resources.is_empty());
+}
+
+#[tokio::test]
+async fn a_manifest_moved_to_another_workload_is_one_update_not_a_delete_and_a_create() {
+    let mut w = two_world();
+    w.converge().await;
+    w.set_spec(spec_text(&[workload("dev", &account(0), &[]), workload("test", &account(1), &[DEV_MANIFEST])], ""));
+
+    let p = w.plan().await;
+    assert!(p.applyable, "{:#?}", p.diagnostics);
+    assert_eq!(change(&p, &mdev()).actions, [Action::Forget]);
+    let m = change(&p, &manifest_addr("test", DEV_MANIFEST));
+    assert_eq!(m.actions, [Action::Update], "{:?}", m.reason);
+    w.apply(&p).await;
+    assert!(w.read_file(DEV_MANIFEST).contains(&role_arn(&account(1))));
+    assert_all_noop(&w.plan().await);
+    w.set_spec(spec_text(&[], ""));
+    let p = w.plan().await;
+    w.apply(&p).await;
+    assert_eq!(w.read_file(DEV_MANIFEST), MANIFEST, "both workloads' edits undone");
+}
+
+#[tokio::test]
 async fn everything_removed_from_file_is_deleted_then_state_is_empty() {
     let mut w = dev_world();
     let other = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
