@@ -185,3 +185,34 @@ async fn state_in_s3_plans_applies_locks_and_destroys() {
     assert_eq!(s.run(&["state", "list"]).stdout.trim(), "");
     assert_eq!(statements(&moto().trust_of(&s.workloads[0].1, CAPA_ROLE).await.unwrap()).len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_pull_and_push_restore_a_backup_and_refuse_an_older_one() {
+    let s = Scenario::new(&["dev", "test"]).await;
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    let r = s.run(&["state", "pull"]);
+    r.assert_code(0);
+    std::fs::write(s.path("backup.json"), &r.stdout).unwrap();
+    let backup: Value = serde_json::from_str(&r.stdout).unwrap();
+
+    // Newer state exists (a resource forgotten since): the backup is older and refused.
+    s.run(&["state", "rm", "trust.test"]).assert_code(0);
+    let r = s.run(&["state", "push", "backup.json"]);
+    r.assert_code(1);
+    assert!(r.stderr.contains("serial"), "{}", r.stderr);
+    assert!(!s.run(&["state", "list"]).stdout.contains("trust.test"), "nothing was pushed");
+
+    // --force restores it, with a serial above the current one.
+    let r = s.run(&["state", "push", "--force", "backup.json"]);
+    r.assert_code(0);
+    let now: Value = serde_json::from_str(&s.run(&["state", "pull"]).stdout).unwrap();
+    assert_eq!(now["resources"], backup["resources"]);
+    assert!(now["serial"].as_u64() > backup["serial"].as_u64(), "{now:#}");
+    s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+
+    // A file that is not a state document is refused with its name.
+    std::fs::write(s.path("nonsense.json"), "{\"hello\": 1}").unwrap();
+    let r = s.run(&["state", "push", "nonsense.json"]);
+    r.assert_code(1);
+    assert!(r.stderr.contains("nonsense.json"), "{}", r.stderr);
+}

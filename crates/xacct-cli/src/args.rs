@@ -309,8 +309,10 @@ pub enum StateCommand {
     ///   xacct state push --force other-lineage.json   # you know it is the right one
     #[command(verbatim_doc_comment)]
     Push {
-        /// A state document, as `xacct state pull` printed it.
-        file: PathBuf,
+        /// A state document, as `xacct state pull` printed it. (Not `file`: that id is the
+        /// global `-f/--file`, and clap would fill one from the other.)
+        #[arg(value_name = "FILE")]
+        document: PathBuf,
         /// Push even when the lineage differs or the serial is older.
         #[arg(long)]
         force: bool,

@@ -37,7 +37,7 @@ pub fn run(global: &Global, args: &StateArgs, printer: &Printer) -> anyhow::Resu
                 lock.release().await?;
                 r?;
             }
-            StateCommand::Push { file, force } => {
+            StateCommand::Push { document: file, force } => {
                 let bytes = std::fs::read(file).with_context(|| format!("cannot read `{}`", file.display()))?;
                 let incoming = xacct_state::decode_from(&file.display().to_string(), &bytes)?;
                 let lock = cx.lock("state push", args.live.lock_timeout).await?;
