@@ -352,3 +352,35 @@ async fn renaming_a_workload_keeps_its_trust_and_manifest() {
     let listed = s.run(&["state", "list"]).stdout;
     assert!(listed.contains("trust.development") && !listed.contains("trust.dev\n"), "{listed}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_at_another_path_than_the_file_says_fails_the_plan_naming_the_path() {
+    let s = Scenario::new(&[]).await;
+    let acct = moto().fresh_account();
+    moto()
+        .iam(&acct)
+        .await
+        .create_role()
+        .role_name("capa-wl")
+        .path("/teams/x/")
+        .assume_role_policy_document(xacct_test_support::EC2_TRUST)
+        .send()
+        .await
+        .unwrap();
+    std::fs::create_dir_all(s.path("clusters")).unwrap();
+    let spec = std::fs::read_to_string(s.path("xacct.yaml")).unwrap();
+    let with = |role: &str| format!("{spec}  - name: wl\n    account: \"{acct}\"\n    role: {role}\n");
+    std::fs::write(s.path("xacct.yaml"), with("capa-wl")).unwrap();
+    let r = s.run(&["plan"]);
+    r.assert_code(1);
+    let out = format!("{}{}", r.stdout, r.stderr);
+    assert!(out.contains(&format!("arn:aws:iam::{acct}:role/teams/x/capa-wl")), "{out}");
+    assert!(out.contains("path: /teams/x/"), "{out}");
+
+    // With the path the file is right, and every ARN xacct writes carries it.
+    std::fs::write(s.path("xacct.yaml"), with("{ name: capa-wl, path: /teams/x/ }")).unwrap();
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    let policy = moto().inline_policies(&s.mgmt, CAPA_ROLE).await.remove("xacct-assume-workload-roles").unwrap();
+    assert!(policy.contains(&format!("arn:aws:iam::{acct}:role/teams/x/capa-wl")), "{policy}");
+    s.run(&["verify"]).assert_code(0);
+}

@@ -216,3 +216,14 @@ async fn state_pull_and_push_restore_a_backup_and_refuse_an_older_one() {
     r.assert_code(1);
     assert!(r.stderr.contains("nonsense.json"), "{}", r.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_exits_1_when_aws_cannot_be_reached() {
+    let s = Scenario::new(&["dev"]).await;
+    // Nothing listens on port 9 of loopback: every read fails at once.
+    let r = s.run_with(&["verify", "--json"], &[("AWS_ENDPOINT_URL", "http://127.0.0.1:9"), ("AWS_MAX_ATTEMPTS", "1")]);
+    r.assert_code(1);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(!v["errors"].as_array().unwrap().is_empty(), "{v:#}");
+    assert!(r.stderr.contains("verdict is incomplete"), "{}", r.stderr);
+}

@@ -161,6 +161,25 @@ pub async fn plan(
                 match live.role(account, &role.name) {
                     Some(Ok(Some(lr))) => {
                         c.live_fingerprint = Some(sha256(lr.role_id.as_bytes()));
+                        let expected = role.arn(&spec.partition, account);
+                        if opts.refresh && lr.arn != expected {
+                            // Every ARN xacct writes (trust principal, assume policy, manifest
+                            // roleARN) is built from the file's path: a wrong one grants nothing.
+                            let live_path = lr
+                                .arn
+                                .split_once(":role")
+                                .and_then(|(_, rest)| rest.rsplit_once('/'))
+                                .map(|(path, _)| format!("{path}/"))
+                                .unwrap_or_else(|| "/".into());
+                            plan.diagnostics.push(error(
+                                addr,
+                                format!(
+                                    "role `{}` in account {account} is `{}`, but the file makes it `{expected}`",
+                                    role.name, lr.arn
+                                ),
+                                Some(format!("set the role's path: `role: {{ name: {}, path: {live_path} }}`", role.name)),
+                            ));
+                        }
                         let w = addr.workload().and_then(|n| workloads.get(n).copied());
                         check_session_duration(w, addr, lr, &mut plan);
                     }

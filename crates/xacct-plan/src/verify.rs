@@ -36,6 +36,10 @@ pub struct VerifyReport {
     pub format_version: u32,
     pub checks: Vec<Check>,
     pub findings: Vec<Finding>,
+    /// Reads that failed (AWS unreachable, access denied…): the verdict is incomplete, and
+    /// `xacct verify` exits 1.
+    #[serde(default)]
+    pub errors: Vec<String>,
     pub aws_calls: u64,
 }
 
@@ -62,6 +66,7 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
         format_version: crate::PLAN_FORMAT_VERSION,
         checks: Vec::new(),
         findings: Vec::new(),
+        errors: Vec::new(),
         aws_calls: 0,
     };
     let mgmt = &spec.management;
@@ -80,19 +85,13 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
                         }),
                     },
                     Ok(None) => {}
-                    Err(e) => report.findings.push(Finding {
-                        address: "role.management".into(),
-                        severity: "error".into(),
-                        message: e.to_string(),
-                    }),
+                    Err(e) => report.errors.push(format!("role.management: cannot read inline policy `{n}`: {e}")),
                 }
             }
         }
-        Err(e) => report.findings.push(Finding {
-            address: "role.management".into(),
-            severity: "error".into(),
-            message: format!("cannot list the management role's inline policies: {e}"),
-        }),
+        Err(e) => {
+            report.errors.push(format!("role.management: cannot list the management role's inline policies: {e}"))
+        }
     }
     let named: Vec<policy::NamedPolicy<'_>> =
         identity.iter().map(|(n, p)| policy::NamedPolicy { name: n, policy: p }).collect();
@@ -101,7 +100,7 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
         _ => None,
     };
     for w in &spec.workloads {
-        let role_arn = spec.workload_role_arn(w);
+        let mut role_arn = spec.workload_role_arn(w);
         let mut check = Check {
             workload: w.name.clone(),
             principal: principal.clone(),
@@ -113,6 +112,19 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
         let address = format!("trust.{}", w.name);
         match cloud.get_role(&w.account, &w.role.name).await {
             Ok(Some(role)) => {
+                if role.arn != role_arn {
+                    // Evaluate the role that exists: what xacct wrote names the file's ARN.
+                    report.findings.push(Finding {
+                        address: format!("role.{}", w.name),
+                        severity: "error".into(),
+                        message: format!(
+                            "the role is `{}`, but the file makes it `{role_arn}`: the assume policy and the manifests name a role that does not exist; set the role's `path`",
+                            role.arn
+                        ),
+                    });
+                    role_arn = role.arn.clone();
+                    check.role_arn = role_arn.clone();
+                }
                 for f in policy::validate(&role.trust_policy, policy::PolicyKind::Trust) {
                     report.findings.push(Finding {
                         address: address.clone(),
@@ -170,7 +182,12 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
                 }
             }
             Ok(None) => check.notes.push(format!("role `{}` does not exist in account {}", w.role.name, w.account)),
-            Err(e) => check.notes.push(e.to_string()),
+            Err(e) => {
+                report
+                    .errors
+                    .push(format!("{address}: cannot read role `{}` in account {}: {e}", w.role.name, w.account));
+                check.notes.push(e.to_string());
+            }
         }
         report.checks.push(check);
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use xacct_aws::{AccountAccess, AwsCloud, AwsSettings, Partition, S3Backend};
+use xacct_aws::{AccountAccess, AwsCloud, AwsSettings, Partition, RetrySettings, S3Backend};
 use xacct_plan::live::Progress;
 use xacct_spec::{Access, BackendSpec, Spec};
 use xacct_state::{Backend, LocalBackend, LockInfo, State};
@@ -33,6 +33,16 @@ fn access(a: &Access, partition: &str, account: &str) -> AccountAccess {
     }
 }
 
+/// Attempts per AWS call: `AWS_MAX_ATTEMPTS` (the SDKs' own variable) when set to a positive
+/// number, else xacct's default (8).
+fn max_attempts() -> u32 {
+    std::env::var("AWS_MAX_ATTEMPTS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(RetrySettings::default().max_attempts)
+}
+
 pub fn aws_settings(spec: &Spec, live: &LiveArgs) -> AwsSettings {
     let mut accounts = HashMap::new();
     accounts.insert(
@@ -47,6 +57,7 @@ pub fn aws_settings(spec: &Spec, live: &LiveArgs) -> AwsSettings {
         region: live.region.clone(),
         accounts,
         unlisted: access(&spec.default_access, &spec.partition, "{account}"),
+        retry: RetrySettings { max_attempts: max_attempts(), ..RetrySettings::default() },
         partition: Partition::parse(&spec.partition).unwrap_or_default(),
         ..AwsSettings::default()
     }

@@ -316,6 +316,12 @@ pub fn verify(global: &Global, args: &VerifyArgs, printer: &Printer) -> anyhow::
             ));
             printer.out(&out);
         }
+        if !report.errors.is_empty() {
+            for e in &report.errors {
+                printer.error(&anyhow::anyhow!("{e}"));
+            }
+            bail!("verify could not read everything it needs (above); the verdict is incomplete");
+        }
         Ok(if report.all_good() { Outcome::Success } else { Outcome::Differs })
     })
 }
