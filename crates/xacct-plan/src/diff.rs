@@ -130,6 +130,8 @@ pub(crate) struct TrustInput<'a> {
     pub desired: Option<&'a Value>,
     pub stored: Option<&'a StoredTrust>,
     pub live: Option<&'a Result<Option<LiveRole>, CloudError>>,
+    /// `live` was rebuilt from state (`--refresh=false`): it holds only xacct's statements.
+    pub from_state: bool,
 }
 
 pub(crate) fn trust(i: TrustInput<'_>) -> Diffed {
@@ -275,7 +277,7 @@ pub(crate) fn trust(i: TrustInput<'_>) -> Diffed {
         _ => None,
     };
     if let Some(nd) = &new_doc {
-        if policy::statements(nd).map(|s| s.is_empty()).unwrap_or(false) {
+        if !i.from_state && policy::statements(nd).map(|s| s.is_empty()).unwrap_or(false) {
             diags.push(error(
                 i.address,
                 format!("removing xacct's statement would leave role `{}` in account {} with an empty trust policy, which IAM rejects", i.role, i.account),

@@ -82,6 +82,7 @@ pub async fn detect(
             desired: Some(&t.statement),
             stored: Some(t),
             live: live.role(&t.account, &t.role),
+            from_state: false,
         });
         report.drift.extend(d.drift);
         report.diagnostics.extend(d.diagnostics.into_iter().filter(|d| d.severity == Level::Error));

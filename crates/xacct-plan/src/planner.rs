@@ -215,6 +215,7 @@ pub async fn plan(
                     desired: Some(statement),
                     stored: owned,
                     live: live.role(account, &role.name),
+                    from_state: !opts.refresh,
                 }))
             }
             DesiredResource::AssumePolicy { account, role, policy_name, document } => {
@@ -287,6 +288,7 @@ pub async fn plan(
                 desired: None,
                 stored: Some(s),
                 live: live.role(&s.account, &s.role),
+                from_state: !opts.refresh,
             }));
         }
     }
@@ -564,6 +566,23 @@ fn order(graph: &xacct_spec::Graph, plan: &mut Plan) {
 
 /// Keep only the targeted addresses and what they depend on.
 fn restrict(graph: &xacct_spec::Graph, targets: &[Address], plan: &mut Plan) {
+    // A target that names nothing would plan nothing and call it "no changes".
+    let known: Vec<String> = plan.changes.iter().map(|c| c.address.to_string()).collect();
+    for t in targets.iter().map(ToString::to_string).filter(|t| !known.contains(t)) {
+        let nearest = known
+            .iter()
+            .min_by_key(|k| strsim::damerau_levenshtein(&t, k))
+            .filter(|k| strsim::damerau_levenshtein(&t, k) <= 3);
+        plan.diagnostics.push(crate::model::Diagnostic {
+            severity: crate::model::Level::Error,
+            address: None,
+            message: format!(
+                "--target `{t}` names nothing in the file or the state{}",
+                nearest.map(|n| format!("; did you mean `{n}`?")).unwrap_or_default()
+            ),
+            hint: Some("`xacct graph` and `xacct state list` show the addresses".into()),
+        });
+    }
     let mut keep: BTreeSet<Address> = BTreeSet::new();
     let mut stack: Vec<Address> = targets.to_vec();
     while let Some(a) = stack.pop() {

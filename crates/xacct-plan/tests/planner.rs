@@ -1013,6 +1013,16 @@ async fn no_change_plan_makes_one_get_role_per_workload_plus_two() {
 }
 
 #[tokio::test]
+async fn refresh_false_plans_a_removed_workload_without_judging_foreign_statements_it_cannot_see() {
+    let mut w = two_world();
+    w.converge().await;
+    w.set_spec(dev_spec());
+    let p = w.plan_with(&PlanOptions { refresh: false, ..PlanOptions::default() }).await;
+    assert!(p.errors().next().is_none(), "{:#?}", p.diagnostics);
+    assert_eq!(change(&p, "trust.test").actions, [Action::Delete]);
+}
+
+#[tokio::test]
 async fn refresh_false_makes_no_calls_and_is_not_applyable() {
     let mut w = dev_world();
     w.converge().await;
@@ -1033,6 +1043,18 @@ async fn refresh_false_makes_no_calls_and_is_not_applyable() {
     assert!(p.drift.is_empty());
     assert_eq!(change(&p, "trust.test").actions, [Action::Create]);
     assert_eq!(change(&p, "assume_policy.management").actions, [Action::Update]);
+}
+
+#[tokio::test]
+async fn a_target_that_names_nothing_is_an_error_with_the_nearest_address() {
+    let w = two_world();
+    let opts = PlanOptions { targets: vec!["trust.dve".parse().unwrap()], ..PlanOptions::default() };
+    let p = w.plan_with(&opts).await;
+    assert!(!p.applyable);
+    let errs: Vec<_> = p.diagnostics.iter().filter(|d| d.severity == Level::Error).collect();
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert!(errs[0].message.contains("`trust.dve` names nothing"), "{}", errs[0].message);
+    assert!(errs[0].message.contains("did you mean `trust.dev`?"), "{}", errs[0].message);
 }
 
 #[tokio::test]

@@ -638,7 +638,9 @@ impl Cx {
                 ok = false;
             }
             for m in &w.manifests {
-                if let Some(first) = manifests.insert(m.path.clone(), i) {
+                // The file itself, however it is spelt (`..`, `.`, a symlink).
+                let file = std::fs::canonicalize(&m.path).unwrap_or_else(|_| m.path.clone());
+                if let Some(first) = manifests.insert(file, i) {
                     self.error(
                         w.pos,
                         &format!("{field}.manifests"),
@@ -815,6 +817,16 @@ impl Cx {
                 continue;
             };
             let path = dir.join(&written);
+            if path.is_dir() {
+                self.error_hint(
+                    item.pos,
+                    &f,
+                    format!("manifest `{written}` is a directory ({})", path.display()),
+                    "list each manifest file",
+                );
+                ok = false;
+                continue;
+            }
             if !path.is_file() {
                 self.error_hint(
                     item.pos,

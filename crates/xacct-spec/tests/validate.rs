@@ -186,3 +186,29 @@ fn identity_defaults_apply_to_every_workload() {
     assert_eq!(spec.workloads[0].identity.duration_seconds, Some(1800));
     assert_eq!(spec.workloads[1].identity.session_name.as_deref(), Some("capa-prod"));
 }
+
+#[test]
+fn one_manifest_under_two_spellings_is_still_one_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("clusters")).unwrap();
+    std::fs::write(dir.path().join("clusters/a.yaml"), "kind: AWSCluster\n").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("clusters/a.yaml"), dir.path().join("alias.yaml")).unwrap();
+    for other in ["clusters/../clusters/a.yaml", "alias.yaml"] {
+        let text = format!(
+            "{HEAD}workloads:\n  - {{ name: dev, account: \"222222222222\", manifests: [clusters/a.yaml] }}\n  - {{ name: test, account: \"333333333333\", manifests: [\"{other}\"] }}\n"
+        );
+        let e = match parse_str(&dir.path().join("xacct.yaml"), &text) {
+            Ok(_) => panic!("{other}: accepted"),
+            Err(d) => d.0,
+        };
+        assert_eq!(e.len(), 1, "{e:#?}");
+        assert_eq!(e[0].field, "workloads[1].manifests");
+        assert!(e[0].message.contains("already listed by workloads[0]"), "{}", e[0].message);
+    }
+    let text = format!("{HEAD}workloads:\n  - {{ name: dev, account: \"222222222222\", manifests: [clusters] }}\n");
+    let e = match parse_str(&dir.path().join("xacct.yaml"), &text) {
+        Ok(_) => panic!("a directory accepted"),
+        Err(d) => d.0,
+    };
+    assert!(e[0].message.contains("is a directory"), "{e:#?}");
+}
