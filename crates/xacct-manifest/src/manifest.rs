@@ -219,6 +219,23 @@ impl Manifest {
         out
     }
 
+    /// ClusterClass `Cluster`s (with `spec.topology`) that have no `identityRef` variable: xacct
+    /// cannot point them at an identity (the variable must be declared by their ClusterClass).
+    pub(crate) fn topology_clusters_without_identity(&self) -> Vec<&Node> {
+        self.roots()
+            .filter(|r| {
+                r.str_at(&["kind"]) == Some("Cluster")
+                    && r.str_at(&["apiVersion"]).map(|v| group_version(v).0) == Some("cluster.x-k8s.io")
+                    && r.at(&["spec", "topology"]).is_some()
+                    && !r
+                        .at(&["spec", "topology", "variables"])
+                        .into_iter()
+                        .flat_map(Node::items)
+                        .any(|v| v.str_at(&["name"]) == Some("identityRef"))
+            })
+            .collect()
+    }
+
     /// The `AWSClusterRoleIdentity` documents named `name`.
     pub(crate) fn identity_docs(&self, name: &str) -> Vec<&Node> {
         self.roots()

@@ -66,6 +66,15 @@ pub fn patch(m: &Manifest, spec: &IdentitySpec) -> Result<Patched, ManifestError
         }
     }
     namespace_warnings(&mut cx, &found, spec);
+    for root in m.topology_clusters_without_identity() {
+        let name = root.str_at(&["metadata", "name"]).unwrap_or_default();
+        cx.warn(
+            root.start,
+            format!(
+                "ClusterClass `Cluster` `{name}` has no `identityRef` variable, so it keeps the controller's default identity (the management account); add `{{name: identityRef, value: {{}}}}` under `spec.topology.variables` if its ClusterClass declares it"
+            ),
+        );
+    }
 
     let (version, version_node) = m.infra_version();
     if let Some(node) = version_node {

@@ -295,3 +295,15 @@ fn rosa_control_plane_gets_the_identity_and_gives_it_back() {
     assert!(!patch(&m, &spec("rosa-role")).unwrap().changed, "idempotent");
     assert_eq!(unpatch(&p.text, &p.record).unwrap(), text);
 }
+
+#[test]
+fn a_topology_cluster_without_the_identity_variable_is_warned_about() {
+    let with = "apiVersion: cluster.x-k8s.io/v1beta1\nkind: Cluster\nmetadata:\n  name: a\n  namespace: team-a\nspec:\n  topology:\n    class: aws\n    variables:\n      - name: identityRef\n        value: {}\n";
+    let without = "---\napiVersion: cluster.x-k8s.io/v1beta1\nkind: Cluster\nmetadata:\n  name: b\n  namespace: team-b\nspec:\n  topology:\n    class: aws\n    variables:\n      - name: region\n        value: us-east-1\n";
+    let text = format!("{with}{without}");
+    let p = patch(&parse(&text), &spec("id")).unwrap();
+    let warned: Vec<String> = p.diagnostics.iter().map(|d| d.message.clone()).collect();
+    assert!(warned.iter().any(|m| m.contains("`Cluster` `b` has no `identityRef` variable")), "{warned:#?}");
+    assert!(!warned.iter().any(|m| m.contains("`Cluster` `a`")), "{warned:#?}");
+    assert_eq!(p.diagnostics.iter().find(|d| d.message.contains("`b`")).unwrap().line, 13);
+}

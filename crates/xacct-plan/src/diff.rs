@@ -473,7 +473,7 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
                 }
             };
             for d in &patched.diagnostics {
-                diags.push(warning(i.address, d.to_string(), None));
+                diags.push(warning(i.address, format!("{}:{}:{}: {}", i.written, d.line, d.column, d.message), None));
             }
             c.after = json!({ "identity": want.name, "role_arn": want.role_arn });
             // No object points at the identity xacct set any more: its edits are gone (the file
