@@ -227,3 +227,33 @@ async fn verify_exits_1_when_aws_cannot_be_reached() {
     assert!(!v["errors"].as_array().unwrap().is_empty(), "{v:#}");
     assert!(r.stderr.contains("verdict is incomplete"), "{}", r.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_flags_an_external_id_that_another_statement_makes_pointless() {
+    let s = Scenario::new(&["dev"]).await;
+    let dev = s.workloads[0].1.clone();
+    let spec = std::fs::read_to_string(s.path("xacct.yaml")).unwrap();
+    let spec = spec.replace(
+        "    identity: { name: dev-account-role }",
+        "    external_id: capa-dev-9z\n    identity: { name: dev-account-role }",
+    );
+    std::fs::write(s.path("xacct.yaml"), spec).unwrap();
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    s.run(&["verify"]).assert_code(0);
+
+    // The old runbook statement, unconditioned, is still (or again) there.
+    let mut trust: Value = serde_json::from_str(&moto().trust_of(&dev, CAPA_ROLE).await.unwrap()).unwrap();
+    trust["Statement"].as_array_mut().unwrap().push(serde_json::json!({
+        "Sid": "RunbookTrust", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:role/{CAPA_ROLE}", s.mgmt)}, "Action": "sts:AssumeRole"
+    }));
+    moto().put_trust(&dev, CAPA_ROLE, &trust.to_string()).await;
+    let r = s.run(&["verify", "--json"]);
+    r.assert_code(2);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let f = v["findings"].as_array().unwrap().iter().find(|f| f["severity"] == "security_warning").cloned();
+    let f = f.unwrap_or_else(|| panic!("no security warning: {v:#}"));
+    assert_eq!(f["address"], "trust.dev");
+    assert!(f["message"].as_str().unwrap().contains("RunbookTrust"), "{f}");
+    assert!(f["message"].as_str().unwrap().contains("external ID protects nothing"), "{f}");
+}

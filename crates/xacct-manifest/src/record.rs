@@ -79,6 +79,18 @@ impl PatchRecord {
         }
     }
 
+    /// The objects whose `identityRef` the record added (undoing it unsets the reference).
+    pub fn inserted_refs(&self) -> Vec<&ObjectRef> {
+        self.steps
+            .iter()
+            .flat_map(|s| &s.edits)
+            .filter_map(|e| match e {
+                RecordedEdit::InsertRef { object, .. } => Some(object),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether the record undoes nothing.
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()

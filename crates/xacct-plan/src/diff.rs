@@ -531,6 +531,23 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
                 Ok(restored) => {
                     c.actions = vec![Action::Delete];
                     c.reason = Some("no longer in the file: removing xacct's edits".into());
+                    let unset: Vec<String> = s
+                        .record
+                        .inserted_refs()
+                        .into_iter()
+                        .filter(|o| o.kind == "AWSCluster")
+                        .map(|o| format!("`{}`", o.name))
+                        .collect();
+                    if !unset.is_empty() && restored != text {
+                        diags.push(warning(
+                            i.address,
+                            format!(
+                                "this removes `identityRef` from AWSCluster {}: CAPA does not let a created cluster's identityRef be unset, so re-applying the restored manifest to a running cluster is rejected",
+                                unset.join(", ")
+                            ),
+                            Some("for a running cluster, point it at another identity instead of removing the workload".into()),
+                        ));
+                    }
                     if restored != text {
                         c.diff = Some(xacct_manifest::unified_diff(i.written, text, &restored));
                         c.write = Some(restored);

@@ -158,6 +158,34 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
                             resource_org_id: org.clone(),
                         };
                         let d = policy::evaluate_assume_role(&request, &role_arn, &trust, &named);
+                        if w.external_id.is_some() && d.outcome == policy::Outcome::Allowed {
+                            // The same call without the external ID: if it is allowed too, some
+                            // statement grants it unconditionally and the external ID guards nothing.
+                            let bare = policy::AssumeRoleRequest { external_id: None, ..request.clone() };
+                            let without = policy::evaluate_assume_role(&bare, &role_arn, &trust, &named);
+                            if without.outcome == policy::Outcome::Allowed {
+                                let by: Vec<String> = without
+                                    .deciding
+                                    .iter()
+                                    .filter(|s| s.policy == "trust")
+                                    .map(|s| {
+                                        format!(
+                                            "trust[{}]{}",
+                                            s.index,
+                                            s.sid.as_ref().map(|x| format!(" ({x})")).unwrap_or_default()
+                                        )
+                                    })
+                                    .collect();
+                                report.findings.push(Finding {
+                                    address: address.clone(),
+                                    severity: "security_warning".into(),
+                                    message: format!(
+                                        "the management role may assume this role without the external ID too (allowed by {}): the external ID protects nothing; remove that statement or give it the same `sts:ExternalId` condition",
+                                        if by.is_empty() { "another statement".to_string() } else { by.join(", ") }
+                                    ),
+                                });
+                            }
+                        }
                         check.outcome = match d.outcome {
                             policy::Outcome::Allowed => "allowed",
                             policy::Outcome::ImplicitDeny => "implicit_deny",

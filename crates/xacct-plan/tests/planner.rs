@@ -596,6 +596,8 @@ async fn everything_removed_from_file_is_deleted_then_state_is_empty() {
     assert!(deps.contains(&mdev()), "manifests are unpatched before the policy goes: {deps:?}");
     assert_eq!(change(&p, "trust.dev").actions, [Action::Delete]);
     assert_eq!(change(&p, &mdev()).actions, [Action::Delete]);
+    let unset = p.diagnostics.iter().find(|d| d.message.contains("removes `identityRef` from AWSCluster `dev-1`"));
+    assert_eq!(unset.map(|d| d.severity), Some(Level::Warning), "{:#?}", p.diagnostics);
 
     w.apply(&p).await;
     assert_eq!(w.cloud.policy(MGMT, ROLE, POLICY), None);
