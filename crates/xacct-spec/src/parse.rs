@@ -34,6 +34,8 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
 /// Validate a desired-state file's text; `path` names it in diagnostics and anchors relative paths.
 pub fn parse_str(path: &Path, text: &str) -> Result<Loaded, Diagnostics> {
     let mut cx = Cx { file: path.to_path_buf(), diags: Vec::new() };
+    // Editors on Windows may start the file with a byte-order mark; it is not part of the YAML.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let root = match yaml::parse(text) {
         Ok(Some(node)) => node,
         Ok(None) => {

@@ -212,3 +212,10 @@ fn one_manifest_under_two_spellings_is_still_one_manifest() {
     };
     assert!(e[0].message.contains("is a directory"), "{e:#?}");
 }
+
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_first_key() {
+    let text = format!("\u{feff}{HEAD}workloads:\n  - {{ name: dev, account: \"222222222222\" }}\n");
+    let spec = parse_str(&dir().join("x.yaml"), &text).unwrap().spec;
+    assert_eq!(spec.version, 1);
+}

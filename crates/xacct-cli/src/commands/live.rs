@@ -260,10 +260,10 @@ impl Signals {
 
 fn confirm(destroy: bool) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
-        bail!(
-            "refusing to {} without a terminal to confirm on; pass --auto-approve, or apply a saved plan",
-            if destroy { "destroy" } else { "apply" }
-        );
+        if destroy {
+            bail!("refusing to destroy without a terminal to confirm on; pass --auto-approve");
+        }
+        bail!("refusing to apply without a terminal to confirm on; pass --auto-approve, or apply a saved plan");
     }
     let mut err = std::io::stderr();
     let _ = write!(
