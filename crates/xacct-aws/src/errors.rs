@@ -108,7 +108,14 @@ impl Failure {
             },
             Failure::NoCredentials(message) => CloudError::Credentials {
                 account,
-                message: format!("could not load credentials from {principal}: {message}"),
+                message: if principal.starts_with("profile ") && message.contains("not enabled") {
+                    // What the SDK says for a profile that no config file defines.
+                    format!(
+                        "could not load credentials from {principal}: no such profile in the AWS config or credentials files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE), or it names a credential source xacct does not support"
+                    )
+                } else {
+                    format!("could not load credentials from {principal}: {message}")
+                },
             },
             Failure::Throttled(_) => CloudError::Throttled { account, action: action.to_string() },
             Failure::Other(message) => CloudError::Other { account, action: action.to_string(), message },
@@ -199,6 +206,16 @@ fn scrub_word(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_profile_is_named_as_such() {
+        let f = Failure::NoCredentials("dispatch failure: other: the credential provider was not enabled".into());
+        let e = f.into_cloud("111111111111", "iam:GetRole", "role `r`", "profile `nosuch`").to_string();
+        assert!(e.contains("profile `nosuch`: no such profile in the AWS config"), "{e}");
+        let f = Failure::NoCredentials("expired".into());
+        let e = f.into_cloud("111111111111", "iam:GetRole", "role `r`", "the default credentials").to_string();
+        assert!(e.contains("could not load credentials from the default credentials: expired"), "{e}");
+    }
 
     #[test]
     fn principal_is_taken_from_the_message() {
