@@ -161,6 +161,21 @@ impl AwsCloud {
     }
 
     async fn establish(&self, account: &str) -> Result<Arc<Account>, CloudError> {
+        let listed = self.settings.accounts.contains_key(account);
+        self.establish_with(account).await.map_err(|e| match e {
+            // An account only the state names (its workload left the file) is reached the
+            // default way: say so, or the hint to configure its `access` makes no sense.
+            CloudError::Credentials { account, message } if !listed => CloudError::Credentials {
+                message: format!(
+                    "{message} (no workload in the file names this account any more, so xacct reaches it through `defaults.access`)"
+                ),
+                account,
+            },
+            e => e,
+        })
+    }
+
+    async fn establish_with(&self, account: &str) -> Result<Arc<Account>, CloudError> {
         let access = match self.settings.accounts.get(account) {
             Some(a) => a.clone(),
             None => self.settings.unlisted.for_account(account),

@@ -50,7 +50,10 @@ async fn an_unlisted_account_uses_the_unlisted_access_with_its_own_id() {
 
     // Without it, the base credentials act in another account and the read is refused.
     let cloud = xacct_aws::AwsCloud::new(common::settings(moto.endpoint_url(), &[])).await;
-    assert!(matches!(cloud.get_role(&target, ROLE).await, Err(CloudError::Credentials { .. })));
+    match cloud.get_role(&target, ROLE).await {
+        Err(CloudError::Credentials { message, .. }) => assert!(message.contains("defaults.access"), "{message}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]
