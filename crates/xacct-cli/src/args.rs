@@ -118,7 +118,7 @@ pub enum Command {
     /// Examples:
     ///   xacct state list
     ///   xacct state show 'trust.dev'
-    ///   xacct state pull > backup.json && xacct state push backup.json
+    ///   xacct state pull > backup.json            # later: xacct state push --force backup.json
     #[command(verbatim_doc_comment)]
     State(StateArgs),
     /// Remove a state lock left by a crashed run, given the lock ID the error printed.
@@ -309,8 +309,8 @@ pub enum StateCommand {
     ///   xacct state push --force other-lineage.json   # you know it is the right one
     #[command(verbatim_doc_comment)]
     Push {
-        /// A state document, as `xacct state pull` printed it. (Not `file`: that id is the
-        /// global `-f/--file`, and clap would fill one from the other.)
+        // Not named `file`: that id is the global `-f/--file`, and clap would fill one from the other.
+        /// A state document, as `xacct state pull` printed it.
         #[arg(value_name = "FILE")]
         document: PathBuf,
         /// Push even when the lineage differs or the serial is older.

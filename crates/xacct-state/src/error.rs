@@ -84,6 +84,13 @@ pub enum StateError {
     )]
     LineageMismatch { stored: String, incoming: String },
 
+    /// `state push` of a document that is not newer than the stored state, or of another lineage.
+    #[error(
+        "refusing to push: {reason}; pass --force to replace the stored state anyway (saved plans \
+         made against it become stale)"
+    )]
+    PushRefused { reason: String },
+
     /// Something that looks like a credential was about to be stored.
     #[error(
         "refusing to store `{address}`: attribute `{key}` looks like a credential, and state never \

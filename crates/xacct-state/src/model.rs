@@ -136,7 +136,15 @@ pub fn check_push(current: Option<&State>, incoming: &State, force: bool) -> Res
     if force {
         return Ok(());
     }
-    check_persist(current, incoming)
+    check_persist(current, incoming).map_err(|e| match e {
+        StateError::StaleSerial { stored, incoming } => StateError::PushRefused {
+            reason: format!("the pushed state has serial {incoming}, not newer than the stored serial {stored}"),
+        },
+        StateError::LineageMismatch { stored, incoming } => StateError::PushRefused {
+            reason: format!("the pushed state is of lineage `{incoming}`, the stored one of lineage `{stored}`"),
+        },
+        e => e,
+    })
 }
 
 /// The state `xacct state push` should write after [`check_push`] passed.

@@ -311,16 +311,16 @@ fn push_checks() {
     check_push(None, &current, false).unwrap();
 
     let same = current.clone();
-    assert!(matches!(
-        check_push(Some(&current), &same, false),
-        Err(StateError::StaleSerial { stored: 5, incoming: 5 })
-    ));
+    let err = check_push(Some(&current), &same, false).unwrap_err();
+    assert!(matches!(err, StateError::PushRefused { .. }), "{err:?}");
+    assert!(err.to_string().contains("serial 5, not newer than the stored serial 5"), "{err}");
+    assert!(err.to_string().contains("pass --force"), "{err}");
     let mut older = current.clone();
     older.serial = 2;
-    assert!(matches!(check_push(Some(&current), &older, false), Err(StateError::StaleSerial { .. })));
+    assert!(matches!(check_push(Some(&current), &older, false), Err(StateError::PushRefused { .. })));
     let other = sample_state(50);
     let err = check_push(Some(&current), &other, false).unwrap_err();
-    assert!(matches!(err, StateError::LineageMismatch { .. }), "{err:?}");
+    assert!(matches!(err, StateError::PushRefused { .. }), "{err:?}");
     assert!(err.to_string().contains(&other.lineage));
 
     // force: allowed, and the written serial moves past the current one.
