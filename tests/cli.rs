@@ -74,3 +74,39 @@ fn missing_file_is_a_clear_error() {
     assert!(r.stderr.contains("cannot read the desired-state file"), "{}", r.stderr);
     let _ = Run::default();
 }
+
+#[test]
+fn a_markdown_plan_stays_under_the_pull_request_comment_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("xacct.yaml");
+    let plan_of = |n: u64| {
+        let mut spec = String::from(
+            "version: 1\nmanagement:\n  account: \"100000000000\"\n  assume_policy: { grant: { organization: o-abcdefghij } }\nworkloads:\n",
+        );
+        for i in 0..n {
+            spec.push_str(&format!("  - {{ name: w{i}, account: \"{}\" }}\n", 200_000_000_000u64 + i));
+        }
+        std::fs::write(&file, spec).unwrap();
+        let r = xacct(&["plan", "--refresh=false", "--format", "markdown", "-f", file.to_str().unwrap()]);
+        r.assert_code(0);
+        assert!(r.stdout.len() <= 60_000, "{n} workloads: {} characters", r.stdout.len());
+        assert!(r.stdout.contains("| `+` | `trust.w0` | create |"), "the first rows are kept");
+        r.stdout
+    };
+    // The table fits, the diffs do not; then not even the table does.
+    let out = plan_of(400);
+    assert!(out.contains("the diffs are left out") && !out.contains("<details>"), "{}", &out[out.len() - 300..]);
+    let out = plan_of(1_500);
+    assert!(out.contains("more changes and every diff are left out"), "{}", &out[out.len() - 300..]);
+
+    // A small plan keeps its diffs.
+    let small = dir.path().join("small.yaml");
+    std::fs::write(
+        &small,
+        "version: 1\nmanagement:\n  account: \"100000000000\"\nworkloads:\n  - { name: dev, account: \"200000000000\" }\n",
+    )
+    .unwrap();
+    let r = xacct(&["plan", "--refresh=false", "--format", "markdown", "-f", small.to_str().unwrap()]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("<details>") && !r.stdout.contains("left out"), "{}", r.stdout);
+}

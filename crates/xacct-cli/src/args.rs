@@ -243,6 +243,7 @@ pub struct DriftArgs {
     /// Print the report as JSON (same as `--format json`).
     #[arg(long)]
     pub json: bool,
+    /// Output format (`markdown` for a pull-request comment or a job summary).
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
 }

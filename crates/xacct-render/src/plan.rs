@@ -232,8 +232,9 @@ pub fn plan_markdown(plan: &Plan) -> String {
         out.push_str(&format!("> **Note:** {}\n\n", md::cell(&note)));
     }
     let changes: Vec<&Change> = listed(plan).collect();
+    let mut rows = Vec::new();
+    let mut details = String::new();
     if !changes.is_empty() {
-        out.push_str("| | Address | Action | Account | Drift | Reason |\n|---|---|---|---|---|---|\n");
         for c in &changes {
             let drift = if c.drift { text::drift_note(c, &plan.drift) } else { "" };
             let reason = c.reason.as_deref().map(md::cell).unwrap_or_default();
@@ -243,14 +244,13 @@ pub fn plan_markdown(plan: &Plan) -> String {
                 }
                 Target::Manifest { .. } => String::new(),
             };
-            out.push_str(&format!(
+            rows.push(format!(
                 "| {} | {} | {} | {account} | {drift} | {reason} |\n",
                 md::code(symbol(c)),
                 md::code(&c.address.to_string()),
                 action_word(c)
             ));
         }
-        out.push('\n');
         for c in &changes {
             let summary =
                 format!("<code>{}</code> ({})", md::html(&text::clean(&c.address.to_string())), action_word(c));
@@ -263,20 +263,59 @@ pub fn plan_markdown(plan: &Plan) -> String {
                 c.diff.clone().unwrap_or_default()
             };
             if !diff.is_empty() {
-                md::push_details(&mut out, &summary, &diff);
+                md::push_details(&mut details, &summary, &diff);
             }
         }
     }
+    let mut tail = String::new();
     if !plan.drift.is_empty() {
-        out.push_str("#### Drift\n\n");
-        md::push_drift_table(&mut out, &plan.drift);
+        tail.push_str("#### Drift\n\n");
+        md::push_drift_table(&mut tail, &plan.drift);
     }
-    md::push_diagnostics(&mut out, &plan.diagnostics);
+    md::push_diagnostics(&mut tail, &plan.diagnostics);
     if let Some(line) = blocked(plan) {
-        out.push_str(&format!("**{}**\n", md::cell(&line)));
+        tail.push_str(&format!("**{}**\n", md::cell(&line)));
     }
+    fit_comment(&mut out, rows, details, &tail);
     while out.ends_with("\n\n") {
         out.pop();
     }
     out
+}
+
+/// GitHub refuses a comment longer than 65,536 characters; stay well under it.
+pub const MARKDOWN_LIMIT: usize = 60_000;
+
+/// Append the changes table, the diffs and `tail` to `out`, leaving out the diffs, then table rows,
+/// when the whole would pass [`MARKDOWN_LIMIT`] — saying so, never cutting a row or a diff in half.
+fn fit_comment(out: &mut String, rows: Vec<String>, details: String, tail: &str) {
+    const HEADER: &str = "| | Address | Action | Account | Drift | Reason |\n|---|---|---|---|---|---|\n";
+    // Room for `tail` and a note.
+    let fits = |out: &String, extra: usize| out.len() + extra + tail.len() + 400 <= MARKDOWN_LIMIT;
+    if !rows.is_empty() {
+        out.push_str(HEADER);
+        let all = rows.len();
+        let mut shown = 0;
+        for row in rows {
+            if !fits(out, row.len() + 1) {
+                break;
+            }
+            out.push_str(&row);
+            shown += 1;
+        }
+        out.push('\n');
+        if shown < all {
+            out.push_str(&format!(
+                "> **Note:** {} more changes and every diff are left out to keep this comment under GitHub's size limit; `xacct plan` shows them all.\n\n",
+                all - shown
+            ));
+        } else if fits(out, details.len()) {
+            out.push_str(&details);
+        } else if !details.is_empty() {
+            out.push_str(
+                "> **Note:** the diffs are left out to keep this comment under GitHub's size limit; `xacct plan` shows them.\n\n",
+            );
+        }
+    }
+    out.push_str(tail);
 }

@@ -307,11 +307,13 @@ pub fn verify(global: &Global, args: &VerifyArgs, printer: &Printer) -> anyhow::
             }
             let failed = report.checks.iter().filter(|c| c.outcome != "allowed").count();
             out.push_str(&format!(
-                "Verified {} trust chains: {} allowed, {} not; {} findings. ({} AWS calls)",
+                "Verified {} trust chain{}: {} allowed, {} not; {} finding{}. ({} AWS calls)",
                 report.checks.len(),
+                if report.checks.len() == 1 { "" } else { "s" },
                 report.checks.len() - failed,
                 failed,
                 report.findings.len(),
+                if report.findings.len() == 1 { "" } else { "s" },
                 report.aws_calls
             ));
             printer.out(&out);
