@@ -352,6 +352,15 @@ impl Cx {
         if node.as_str() == Some("default") {
             return Some(Access::DefaultChain);
         }
+        if let Some(other) = node.as_str() {
+            self.error_hint(
+                node.pos,
+                field,
+                format!("expected `default`, `{{profile: NAME}}` or `{{assume_role: {{…}}}}`, found `{other}`"),
+                "for example `access: { assume_role: { role_name: OrganizationAccountAccessRole } }`",
+            );
+            return None;
+        }
         let m = self.map(node, field, &["profile", "assume_role"])?;
         match (m.get("profile"), m.get("assume_role")) {
             (Some(_), Some(a)) => {
@@ -574,6 +583,21 @@ impl Cx {
     fn grant(&mut self, node: &Node, field: &str) -> Option<Grant> {
         if node.as_str() == Some("role_arns") {
             return Some(Grant::RoleArns);
+        }
+        if let Some(other) = node.as_str() {
+            let hint = match nearest(other, &["role_arns"]) {
+                Some(n) => format!("did you mean `{n}`?"),
+                None => "grant by organization with `{organization: o-…}` when the ARNs do not fit".to_string(),
+            };
+            self.error_hint(
+                node.pos,
+                field,
+                format!(
+                    "expected `role_arns`, `{{organization: o-…}}` or `{{org_paths: [o-…/r-…/]}}`, found `{other}`"
+                ),
+                &hint,
+            );
+            return None;
         }
         let m = self.map(node, field, &["organization", "org_paths"])?;
         match (m.get("organization"), m.get("org_paths")) {

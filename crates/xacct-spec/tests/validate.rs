@@ -219,3 +219,20 @@ fn a_byte_order_mark_is_not_part_of_the_first_key() {
     let spec = parse_str(&dir().join("x.yaml"), &text).unwrap().spec;
     assert_eq!(spec.version, 1);
 }
+
+#[test]
+fn a_scalar_grant_or_access_names_every_accepted_form() {
+    let e = one_error(
+        "version: 1\nmanagement:\n  account: \"111111111111\"\n  assume_policy: { grant: role_arn }\nworkloads: []\n",
+    );
+    assert_eq!(e.field, "management.assume_policy.grant");
+    assert!(e.message.contains("expected `role_arns`, `{organization: o-…}`"), "{}", e.message);
+    assert!(e.hint.as_deref().unwrap().contains("did you mean `role_arns`?"), "{e:?}");
+    let e = one_error(&format!("{HEAD}workloads:\n  - {{ name: dev, account: \"222222222222\", access: 5 }}\n"));
+    assert_eq!(e.field, "workloads[0].access");
+    assert!(
+        e.message.contains("expected `default`, `{profile: NAME}` or `{assume_role: {…}}`, found `5`"),
+        "{}",
+        e.message
+    );
+}
