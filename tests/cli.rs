@@ -6,7 +6,7 @@ use common::{xacct, Run};
 
 #[test]
 fn validate_accepts_the_examples() {
-    for ex in ["examples/two-accounts/xacct.yaml", "examples/tiers/xacct.yaml"] {
+    for ex in ["examples/two-accounts/xacct.yaml", "examples/tiers/xacct.yaml", "examples/eks/xacct.yaml"] {
         let r = xacct(&["validate", "-f", ex]);
         r.assert_code(0);
         assert!(r.stderr.contains("is valid"), "{}", r.stderr);

@@ -125,3 +125,34 @@ async fn four_tiers_from_nothing_to_applied_and_back() {
     let plan: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(plan["summary"]["create"], 9, "after destroy the same plan as at the start");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_eks_example_points_the_managed_control_plane_at_the_identity_and_back() {
+    let s = Scenario::new(&[]).await;
+    let example = root().join("examples/eks");
+    let acct = moto().fresh_account();
+    moto().create_role(&acct, CAPA_ROLE, xacct_test_support::EC2_TRUST).await;
+    let spec = std::fs::read_to_string(example.join("xacct.yaml"))
+        .unwrap()
+        .replace("\"111111111111\"", &format!("\"{}\"", s.mgmt))
+        .replace("\"666666666666\"", &format!("\"{acct}\""));
+    std::fs::write(s.path("xacct.yaml"), spec).unwrap();
+    let manifest = std::fs::read(example.join("clusters/analytics-eks.yaml")).unwrap();
+    std::fs::write(s.path("clusters/analytics-eks.yaml"), &manifest).unwrap();
+
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    let patched = std::fs::read_to_string(s.path("clusters/analytics-eks.yaml")).unwrap();
+    let plane = patched.split("kind: AWSManagedControlPlane\nmetadata").nth(1).unwrap();
+    assert!(
+        plane.contains("identityRef:\n    kind: AWSClusterRoleIdentity\n    name: analytics-account-role"),
+        "{patched}"
+    );
+    assert!(patched.contains("externalID: capa-analytics-51c0"), "{patched}");
+    let ours = statements(&moto().trust_of(&acct, CAPA_ROLE).await.unwrap()).pop().unwrap();
+    assert_eq!(ours["Condition"]["StringEquals"]["sts:ExternalId"], "capa-analytics-51c0");
+    s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    s.run(&["verify"]).assert_code(0);
+    s.run(&["destroy", "--auto-approve"]).assert_code(0);
+    assert_eq!(std::fs::read(s.path("clusters/analytics-eks.yaml")).unwrap(), manifest);
+    assert_eq!(statements(&moto().trust_of(&acct, CAPA_ROLE).await.unwrap()).len(), 1);
+}
