@@ -131,6 +131,12 @@ async fn second_apply_fails_at_once_naming_the_lock_holder() {
     assert!(t.elapsed() < std::time::Duration::from_secs(20));
     assert!(r.stderr.contains("ci@runner-7"), "{}", r.stderr);
     assert!(r.stderr.contains("force-unlock"), "{}", r.stderr);
+    // With --lock-timeout it waits, then names the holder all the same.
+    let t = std::time::Instant::now();
+    let r = s.run(&["plan", "--lock-timeout", "1500ms"]);
+    r.assert_code(1);
+    assert!(t.elapsed() >= std::time::Duration::from_millis(1500), "{:?}", t.elapsed());
+    assert!(r.stderr.contains("timed out") && r.stderr.contains("ci@runner-7"), "{}", r.stderr);
     s.run(&["force-unlock", "11111111-2222-3333-4444-555555555555"]).assert_code(0);
     s.run(&["apply", "--auto-approve"]).assert_code(0);
 }

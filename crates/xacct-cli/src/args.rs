@@ -172,12 +172,17 @@ pub struct LiveArgs {
     /// The AWS region for STS and S3 (IAM is global).
     #[arg(long, env = "AWS_REGION")]
     pub region: Option<String>,
-    /// Wait this long for a held state lock instead of failing at once (e.g. `30s`, `2m`).
-    #[arg(long, default_value = "0s", value_parser = parse_duration)]
-    pub lock_timeout: std::time::Duration,
     /// Accounts read, and steps applied, at once.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,
+}
+
+/// For the commands that take the state lock.
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Wait this long for a held state lock instead of failing at once (e.g. `30s`, `2m`).
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub lock_timeout: std::time::Duration,
 }
 
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
@@ -202,6 +207,8 @@ pub enum OutputFormat {
 pub struct PlanArgs {
     #[command(flatten)]
     pub live: LiveArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// Save the plan here, to apply it exactly with `xacct apply PLAN`.
     #[arg(short = 'o', long = "out")]
     pub out: Option<PathBuf>,
@@ -226,6 +233,8 @@ pub struct PlanArgs {
 pub struct ApplyArgs {
     #[command(flatten)]
     pub live: LiveArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// A plan saved with `xacct plan -o`; without it, xacct plans and asks first.
     pub plan: Option<PathBuf>,
     /// Apply without asking.
@@ -252,6 +261,8 @@ pub struct DriftArgs {
 pub struct DestroyArgs {
     #[command(flatten)]
     pub live: LiveArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// Destroy without asking.
     #[arg(long)]
     pub auto_approve: bool,
@@ -261,6 +272,8 @@ pub struct DestroyArgs {
 pub struct StateArgs {
     #[command(flatten)]
     pub live: LiveArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
     #[command(subcommand)]
     pub command: StateCommand,
 }

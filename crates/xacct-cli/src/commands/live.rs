@@ -58,7 +58,7 @@ pub fn plan(global: &Global, args: &PlanArgs, printer: &Printer) -> anyhow::Resu
     let rt = runtime()?;
     rt.block_on(async {
         let cx = Context::new(global, &args.live, printer).await?;
-        let lock = cx.lock("plan", args.live.lock_timeout).await?;
+        let lock = cx.lock("plan", args.lock.lock_timeout).await?;
         let plan = tokio::select! {
             plan = make_plan(&cx, &args.live, args.refresh, targets, false) => plan,
             _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted while planning; nothing was changed")),
@@ -113,12 +113,19 @@ pub fn drift(global: &Global, args: &DriftArgs, printer: &Printer) -> anyhow::Re
 }
 
 pub fn apply(global: &Global, args: &ApplyArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let mode = Mode { auto_approve: args.auto_approve, json: args.json, destroy: false };
+    let mode =
+        Mode { auto_approve: args.auto_approve, json: args.json, destroy: false, lock_timeout: args.lock.lock_timeout };
     run_apply(global, &args.live, args.plan.as_deref(), mode, printer)
 }
 
 pub fn destroy(global: &Global, args: &DestroyArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    run_apply(global, &args.live, None, Mode { auto_approve: args.auto_approve, json: false, destroy: true }, printer)
+    run_apply(
+        global,
+        &args.live,
+        None,
+        Mode { auto_approve: args.auto_approve, json: false, destroy: true, lock_timeout: args.lock.lock_timeout },
+        printer,
+    )
 }
 
 fn run_apply(
@@ -139,7 +146,7 @@ fn run_apply(
     let rt = runtime()?;
     rt.block_on(async {
         let cx = Context::new(global, live, printer).await?;
-        let lock = cx.lock(if destroy { "destroy" } else { "apply" }, live.lock_timeout).await?;
+        let lock = cx.lock(if destroy { "destroy" } else { "apply" }, mode.lock_timeout).await?;
         // Ctrl-C before the first write abandons the run; once applying, it stops scheduling and
         // lets steps in flight finish. Either way the lock is released below.
         let signals = Arc::new(Signals::default());
@@ -164,7 +171,7 @@ async fn apply_locked(
     signals: &Signals,
     printer: &Printer,
 ) -> anyhow::Result<Outcome> {
-    let Mode { auto_approve, json, destroy } = mode;
+    let Mode { auto_approve, json, destroy, .. } = mode;
     let state = cx.load_state().await?;
     let cloud: Arc<dyn Cloud> = cx.cloud.clone();
     let plan = match saved {
@@ -235,6 +242,7 @@ struct Mode {
     auto_approve: bool,
     json: bool,
     destroy: bool,
+    lock_timeout: std::time::Duration,
 }
 
 /// What Ctrl-C does during `apply` and `destroy`: before the apply phase it cancels the run

@@ -25,7 +25,7 @@ pub fn run(global: &Global, args: &StateArgs, printer: &Printer) -> anyhow::Resu
                 printer.out(&String::from_utf8_lossy(&xacct_state::encode(&s)));
             }
             StateCommand::Rm { address } => {
-                let lock = cx.lock("state rm", args.live.lock_timeout).await?;
+                let lock = cx.lock("state rm", args.lock.lock_timeout).await?;
                 let r = async {
                     let mut s = cx.load_state().await?.context("there is no state yet")?;
                     s.remove(address)?;
@@ -40,7 +40,7 @@ pub fn run(global: &Global, args: &StateArgs, printer: &Printer) -> anyhow::Resu
             StateCommand::Push { document: file, force } => {
                 let bytes = std::fs::read(file).with_context(|| format!("cannot read `{}`", file.display()))?;
                 let incoming = xacct_state::decode_from(&file.display().to_string(), &bytes)?;
-                let lock = cx.lock("state push", args.live.lock_timeout).await?;
+                let lock = cx.lock("state push", args.lock.lock_timeout).await?;
                 let r = async {
                     let current = cx.load_state().await?;
                     let out = xacct_state::prepare_push(current.as_ref(), &incoming, *force)?;
