@@ -30,6 +30,12 @@ pub struct Finding {
     pub message: String,
 }
 
+impl Finding {
+    fn new(address: impl Into<String>, severity: &str, message: impl Into<String>) -> Finding {
+        Finding { address: address.into(), severity: severity.into(), message: message.into() }
+    }
+}
+
 /// The `xacct verify --json` document.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VerifyReport {
@@ -78,11 +84,11 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
                 match cloud.get_role_policy(&mgmt.account, &mgmt.role.name, &n).await {
                     Ok(Some(doc)) => match policy::Policy::parse_encoded(&doc) {
                         Ok(p) => identity.push((n, p)),
-                        Err(e) => report.findings.push(Finding {
-                            address: "role.management".into(),
-                            severity: "error".into(),
-                            message: format!("inline policy `{n}` does not parse: {e}"),
-                        }),
+                        Err(e) => report.findings.push(Finding::new(
+                            "role.management",
+                            "error",
+                            format!("inline policy `{n}` does not parse: {e}"),
+                        )),
                     },
                     Ok(None) => {}
                     Err(e) => report.errors.push(format!("role.management: cannot read inline policy `{n}`: {e}")),
@@ -114,39 +120,29 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
             Ok(Some(role)) => {
                 if role.arn != role_arn {
                     // Evaluate the role that exists: what xacct wrote names the file's ARN.
-                    report.findings.push(Finding {
-                        address: format!("role.{}", w.name),
-                        severity: "error".into(),
-                        message: format!(
+                    report.findings.push(Finding::new(
+                        format!("role.{}", w.name),
+                        "error",
+                        format!(
                             "the role is `{}`, but the file makes it `{role_arn}`: the assume policy and the manifests name a role that does not exist; set the role's `path`",
                             role.arn
                         ),
-                    });
+                    ));
                     role_arn = role.arn.clone();
                     check.role_arn = role_arn.clone();
                 }
                 for f in policy::validate(&role.trust_policy, policy::PolicyKind::Trust) {
-                    report.findings.push(Finding {
-                        address: address.clone(),
-                        severity: severity(f.severity).into(),
-                        message: format!(
-                            "{}{}",
-                            if f.path.is_empty() { String::new() } else { format!("{}: ", f.path) },
-                            f.message
-                        ),
-                    });
+                    let at = if f.path.is_empty() { String::new() } else { format!("{}: ", f.path) };
+                    report.findings.push(Finding::new(&address, severity(f.severity), format!("{at}{}", f.message)));
                 }
                 if let Some(d) =
                     w.identity.duration_seconds.filter(|d| i64::from(*d) > i64::from(role.max_session_duration))
                 {
-                    report.findings.push(Finding {
-                        address: format!("role.{}", w.name),
-                        severity: "error".into(),
-                        message: format!(
-                            "identity asks for {d}-second sessions; the role allows {}",
-                            role.max_session_duration
-                        ),
-                    });
+                    report.findings.push(Finding::new(
+                        format!("role.{}", w.name),
+                        "error",
+                        format!("identity asks for {d}-second sessions; the role allows {}", role.max_session_duration),
+                    ));
                 }
                 match policy::Policy::parse_encoded(&role.trust_policy) {
                     Ok(trust) => {
@@ -176,14 +172,14 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
                                         )
                                     })
                                     .collect();
-                                report.findings.push(Finding {
-                                    address: address.clone(),
-                                    severity: "security_warning".into(),
-                                    message: format!(
+                                report.findings.push(Finding::new(
+                                    &address,
+                                    "security_warning",
+                                    format!(
                                         "the management role may assume this role without the external ID too (allowed by {}): the external ID protects nothing; remove that statement or give it the same `sts:ExternalId` condition",
                                         if by.is_empty() { "another statement".to_string() } else { by.join(", ") }
                                     ),
-                                });
+                                ));
                             }
                         }
                         check.outcome = match d.outcome {
