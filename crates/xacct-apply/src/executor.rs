@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::task::JoinSet;
-use xacct_plan::{sha256, write_atomic, Action, Change, Cloud, CloudError, DocRef, Plan, Target};
+use xacct_plan::{sha256, Action, Change, Cloud, CloudError, DocRef, Plan, Target};
 use xacct_spec::Address;
 use xacct_state::{Backend, ResourceState, State};
 
@@ -284,7 +284,7 @@ async fn step(c: &Change, cloud: &dyn Cloud, written: &(dyn Fn() + Sync)) -> Res
             if now != c.live_fingerprint {
                 return Err(format!("`{}` changed since it was read; re-run `xacct plan`", path.display()));
             }
-            write_atomic(path, text.as_bytes()).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+            xacct_manifest::write_atomic(path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
         }
         (Target::Role { .. }, _) => Ok(()),
     }

@@ -99,7 +99,10 @@ fn propagating(addr: &str) -> impl Fn(&Event) -> bool + '_ {
 
 #[tokio::test]
 async fn applies_in_dependency_order_checkpointing_after_every_step() {
+    use std::os::unix::fs::PermissionsExt;
     let w = World::new();
+    let manifest = w.dir.path().join("clusters/dev-1.yaml");
+    std::fs::set_permissions(&manifest, std::fs::Permissions::from_mode(0o644)).unwrap();
     let p = w.plan(true).await;
     let (report, events) = w.apply(&p, &ApplyOptions::default()).await;
     assert!(report.ok(), "{report:?}");
@@ -125,6 +128,8 @@ async fn applies_in_dependency_order_checkpointing_after_every_step() {
     let mut keys: Vec<&String> = state.resources.keys().collect();
     keys.sort();
     assert_eq!(keys, ["assume_policy.management", M_DEV, "trust.dev", "trust.test"]);
+    let mode = std::fs::metadata(&manifest).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "the patched manifest keeps its permissions");
 
     // Converged: the next plan has nothing to do, and applying it writes nothing.
     let again = w.plan(true).await;
