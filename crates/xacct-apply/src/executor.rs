@@ -75,8 +75,9 @@ pub async fn apply(
     let mut failed: BTreeSet<Address> = BTreeSet::new();
     let mut pending: Vec<Address> = steps.keys().cloned().collect();
     let mut running: JoinSet<(Address, Result<(), String>, u64)> = JoinSet::new();
+    let mut tasks: std::collections::HashMap<tokio::task::Id, Address> = std::collections::HashMap::new();
     // Manifest steps whose state was recorded before their write, with the entry it replaced.
-    let mut recorded_ahead: BTreeMap<Address, Option<ResourceState>> = BTreeMap::new();
+    let mut recorded_ahead: BTreeMap<Address, Snapshot> = BTreeMap::new();
     let (written_tx, mut written_rx) = tokio::sync::mpsc::unbounded_channel::<Address>();
 
     loop {
@@ -118,10 +119,10 @@ pub async fn apply(
                 // it), never an edited file that state knows nothing about.
                 // (A removal is recorded after: its record is what undoes the edit.)
                 if matches!(c.target, Target::Manifest { .. }) && c.write.is_some() && !c.state_after.is_null() {
-                    let before = state.resources.get(&c.address.to_string()).cloned();
+                    let before = snapshot(&state, &c);
                     record(&mut state, &c);
                     if let Err(e) = xacct_state::commit(backend, &mut state, &opts.xacct_version).await {
-                        restore(&mut state, &c.address, before);
+                        restore(&mut state, before);
                         let error = format!("state could not be saved before writing the manifest: {e}");
                         sink.event(&Event::Failed {
                             address: c.address.clone(),
@@ -137,11 +138,13 @@ pub async fn apply(
                 }
                 let cloud = cloud.clone();
                 let written = written_tx.clone();
-                running.spawn(async move {
+                let address = c.address.clone();
+                let task = running.spawn(async move {
                     let t = Instant::now();
                     let r = step(&c, cloud.as_ref(), &|| drop(written.send(c.address.clone()))).await;
                     (c.address.clone(), r, t.elapsed().as_millis() as u64)
                 });
+                tasks.insert(task.id(), address);
             } else {
                 i += 1;
             }
@@ -151,7 +154,7 @@ pub async fn apply(
             tokio::select! {
                 biased;
                 Some(address) = written_rx.recv() => sink.event(&Event::Propagating { address }),
-                joined = running.join_next() => break joined,
+                joined = running.join_next_with_id() => break joined,
             }
         };
         while let Ok(address) = written_rx.try_recv() {
@@ -169,11 +172,22 @@ pub async fn apply(
             break;
         };
         let (address, result, elapsed_ms) = match joined {
-            Ok(r) => r,
-            Err(e) => {
-                report.state_error = Some(format!("a step panicked: {e}"));
-                continue;
+            Ok((id, r)) => {
+                tasks.remove(&id);
+                r
             }
+            // A bug, not an AWS answer: the step failed (what it wrote, if anything, is not
+            // known, so a record made ahead of it stays, and the next plan reads live again).
+            Err(e) => match tasks.remove(&e.id()) {
+                Some(address) => {
+                    recorded_ahead.remove(&address);
+                    (address, Err(format!("the step panicked (a bug in xacct): {e}")), 0)
+                }
+                None => {
+                    report.state_error = Some(format!("a step panicked: {e}"));
+                    continue;
+                }
+            },
         };
         let c = &steps[&address];
         match result {
@@ -191,7 +205,7 @@ pub async fn apply(
             Err(error) => {
                 if let Some(before) = recorded_ahead.remove(&address) {
                     // The file was not written: take back what was recorded ahead of it.
-                    restore(&mut state, &address, before);
+                    restore(&mut state, before);
                     save(backend, &mut state, opts, sink, &mut report).await;
                 }
                 sink.event(&Event::Failed { address: address.clone(), action: c.action(), error: error.clone() });
@@ -216,11 +230,27 @@ fn records(c: &Change, state: &State) -> bool {
     }
 }
 
-fn restore(state: &mut State, address: &Address, before: Option<ResourceState>) {
-    match before {
-        Some(r) => state.resources.insert(address.to_string(), r),
-        None => state.resources.remove(&address.to_string()),
-    };
+/// The state entries a change's record touches (its address, and the one it replaces), as they
+/// were: what [`restore`] puts back.
+type Snapshot = Vec<(String, Option<ResourceState>)>;
+
+fn snapshot(state: &State, c: &Change) -> Snapshot {
+    std::iter::once(c.address.to_string())
+        .chain(c.replaces.iter().map(ToString::to_string))
+        .map(|k| {
+            let v = state.resources.get(&k).cloned();
+            (k, v)
+        })
+        .collect()
+}
+
+fn restore(state: &mut State, before: Snapshot) {
+    for (key, value) in before {
+        match value {
+            Some(r) => state.resources.insert(key, r),
+            None => state.resources.remove(&key),
+        };
+    }
 }
 
 /// Checkpoint state, reporting a failure to save.
@@ -236,6 +266,10 @@ async fn save(backend: &dyn Backend, state: &mut State, opts: &ApplyOptions, sin
 }
 
 fn record(state: &mut State, c: &Change) {
+    // Taking over a renamed workload's address: one write moves the record.
+    if let Some(old) = &c.replaces {
+        state.resources.remove(&old.to_string());
+    }
     let key = c.address.to_string();
     if c.state_after.is_null() {
         state.resources.remove(&key);

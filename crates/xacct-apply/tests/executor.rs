@@ -285,3 +285,99 @@ async fn a_removal_interrupted_after_restoring_the_file_converges() {
     assert_eq!(std::fs::read_to_string(&manifest).unwrap(), MANIFEST);
     assert!(w.state().await.unwrap().resources.is_empty());
 }
+
+async fn plan_text(w: &World, text: &str) -> Plan {
+    let path = w.dir.path().join("xacct.yaml");
+    std::fs::write(&path, text).unwrap();
+    let spec = xacct_spec::parse_str(&path, text).unwrap().spec;
+    let cloud: Arc<dyn Cloud> = w.cloud.clone();
+    let p = plan(&spec, text.as_bytes(), w.state().await.as_ref(), cloud, &PlanOptions::default(), &()).await;
+    assert!(p.applyable, "{:#?}", p.diagnostics);
+    p
+}
+
+#[tokio::test]
+async fn a_rename_whose_new_name_fails_keeps_the_old_record() {
+    let w = World::new();
+    let p = w.plan(true).await;
+    assert!(w.apply(&p, &ApplyOptions::default()).await.0.ok());
+    // Renamed, and an external ID added in the same edit: the new name has writes to make.
+    let renamed = format!(
+        "version: 1\nmanagement:\n  account: \"{MGMT}\"\nworkloads:\n  - name: zed\n    account: \"{DEV}\"\n    external_id: ext-123\n    manifests: [clusters/dev-1.yaml]\n  - name: test\n    account: \"{TEST}\"\n"
+    );
+    let p = plan_text(&w, &renamed).await;
+    w.cloud.fail_writes_in.lock().unwrap().push(DEV.to_string());
+    let (report, _) = w.apply(&p, &ApplyOptions::default()).await;
+    assert!(!report.ok());
+    let keys: Vec<String> = w.state().await.unwrap().resources.keys().cloned().collect();
+    assert!(
+        keys.contains(&"trust.dev".to_string()) && keys.contains(&M_DEV.to_string()),
+        "the old name keeps its record: {keys:?}"
+    );
+    assert!(!keys.iter().any(|k| k.contains("zed")), "{keys:?}");
+
+    w.cloud.fail_writes_in.lock().unwrap().clear();
+    let p = plan_text(&w, &renamed).await;
+    assert!(w.apply(&p, &ApplyOptions::default()).await.0.ok());
+    let keys: Vec<String> = w.state().await.unwrap().resources.keys().cloned().collect();
+    assert!(!keys.iter().any(|k| k == "trust.dev" || k == M_DEV), "{keys:?}");
+    let p = w.plan(false).await;
+    assert!(w.apply(&p, &ApplyOptions::default()).await.0.ok());
+    assert_eq!(std::fs::read_to_string(w.dir.path().join("clusters/dev-1.yaml")).unwrap(), MANIFEST);
+}
+
+/// A `Cloud` whose trust writes in DEV panic (a bug in a dependency, say).
+struct Panicky(Arc<MemoryCloud>);
+
+#[async_trait::async_trait]
+impl Cloud for Panicky {
+    async fn get_role(&self, a: &str, r: &str) -> Result<Option<xacct_plan::LiveRole>, xacct_plan::CloudError> {
+        self.0.get_role(a, r).await
+    }
+    async fn list_role_policies(&self, a: &str, r: &str) -> Result<Vec<String>, xacct_plan::CloudError> {
+        self.0.list_role_policies(a, r).await
+    }
+    async fn get_role_policy(&self, a: &str, r: &str, p: &str) -> Result<Option<String>, xacct_plan::CloudError> {
+        self.0.get_role_policy(a, r, p).await
+    }
+    async fn trust_policy_quota(&self, a: &str) -> Result<usize, xacct_plan::CloudError> {
+        self.0.trust_policy_quota(a).await
+    }
+    async fn update_trust_policy(&self, a: &str, r: &str, e: &str, d: &str) -> Result<(), xacct_plan::CloudError> {
+        assert_ne!(a, DEV, "a bug");
+        self.0.update_trust_policy(a, r, e, d).await
+    }
+    async fn put_role_policy(
+        &self,
+        a: &str,
+        r: &str,
+        p: &str,
+        e: Option<&str>,
+        d: &str,
+    ) -> Result<(), xacct_plan::CloudError> {
+        self.0.put_role_policy(a, r, p, e, d).await
+    }
+    async fn delete_role_policy(&self, a: &str, r: &str, p: &str, e: &str) -> Result<(), xacct_plan::CloudError> {
+        self.0.delete_role_policy(a, r, p, e).await
+    }
+    async fn wait_consistent(&self, d: &xacct_plan::DocRef, t: Option<&str>) -> Result<(), xacct_plan::CloudError> {
+        self.0.wait_consistent(d, t).await
+    }
+    fn call_count(&self) -> u64 {
+        self.0.call_count()
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_step_is_a_failed_step() {
+    let w = World::new();
+    let p = w.plan(true).await;
+    let cloud: Arc<dyn Cloud> = Arc::new(Panicky(w.cloud.clone()));
+    let (report, _) = apply(&p, cloud, &w.backend, None, &ApplyOptions::default(), &()).await;
+    let failed: Vec<String> = report.failed.iter().map(|(a, _)| a.to_string()).collect();
+    assert_eq!(failed, ["trust.dev"], "{report:?}");
+    assert!(report.failed[0].1.contains("panicked"), "{report:?}");
+    assert_eq!(report.state_error, None, "state was saved: {report:?}");
+    let skipped: Vec<String> = report.skipped.iter().map(ToString::to_string).collect();
+    assert_eq!(skipped, [M_DEV]);
+}

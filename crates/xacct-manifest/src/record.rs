@@ -91,6 +91,19 @@ impl PatchRecord {
             .collect()
     }
 
+    /// The record without its last step: what undoes a file when that step was recorded ahead of
+    /// a write that never happened. `None` when there is no step to drop.
+    pub fn without_last(&self) -> Option<PatchRecord> {
+        let mut r = self.clone();
+        r.steps.pop()?;
+        Some(r)
+    }
+
+    /// The identity names the record's steps set, oldest first.
+    pub fn identities(&self) -> impl Iterator<Item = &str> {
+        self.steps.iter().map(|s| s.identity.as_str())
+    }
+
     /// Whether the record undoes nothing.
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()

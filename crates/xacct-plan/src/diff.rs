@@ -40,6 +40,7 @@ pub(crate) fn change(address: &Address, action: Action, target: Target) -> Chang
         write: None,
         state_after: Value::Null,
         diff: None,
+        replaces: None,
     }
 }
 
@@ -492,11 +493,16 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
             // stored record still undoes the file as it is; the stored record alone when this patch
             // writes back exactly what it recorded (an outside edit repaired, or edits re-applied
             // to a regenerated file); else this patch alone (the file as it is now is the original).
+            // And when the stored record's last step was recorded ahead of a write that never
+            // happened (a killed apply), the steps before it, followed by this patch.
+            let before_last =
+                |s: &StoredManifest| s.record.without_last().filter(|r| xacct_manifest::unpatch(text, r).is_ok());
             let record = match i.stored {
                 Some(s) if xacct_manifest::unpatch(text, &s.record).is_ok() => {
                     s.record.clone().then(patched.record.clone())
                 }
                 Some(s) if xacct_manifest::unpatch(&patched.text, &s.record).is_ok() => s.record.clone(),
+                Some(s) if before_last(s).is_some() => before_last(s).unwrap().then(patched.record.clone()),
                 _ => patched.record.clone(),
             };
             if patched.changed {
@@ -527,7 +533,11 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
         }
         None => {
             let Some(s) = i.stored else { return Diffed { change: c, drift: None, diagnostics: diags } };
-            match xacct_manifest::unpatch(text, &s.record) {
+            // All of the record, or all but a last step recorded ahead of a write that never
+            // happened (a killed apply).
+            let restored = xacct_manifest::unpatch(text, &s.record)
+                .or_else(|e| s.record.without_last().and_then(|r| xacct_manifest::unpatch(text, &r).ok()).ok_or(e));
+            match restored {
                 Ok(restored) => {
                     c.actions = vec![Action::Delete];
                     c.reason = Some("no longer in the file: removing xacct's edits".into());
@@ -556,8 +566,9 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
                 // Nothing of xacct's is left (a removal that stopped before state caught up, or
                 // a file regenerated since): there is nothing to undo.
                 Err(_)
-                    if xacct_manifest::Manifest::parse(i.path, text)
-                        .is_ok_and(|m| !m.mentions_identity(&s.identity)) =>
+                    if xacct_manifest::Manifest::parse(i.path, text).is_ok_and(|m| {
+                        !m.mentions_identity(&s.identity) && !s.record.identities().any(|n| m.mentions_identity(n))
+                    }) =>
                 {
                     c.actions = vec![Action::Forget];
                     c.reason = Some("no longer in the file, and xacct's edits are already gone".into());

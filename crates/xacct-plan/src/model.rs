@@ -94,6 +94,10 @@ pub struct Change {
     /// A unified diff of a manifest change, for display.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// The address this change takes over (a renamed workload's old one): recording this change
+    /// drops that address from state in the same write, so the record is never held by neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<Address>,
 }
 
 impl Change {

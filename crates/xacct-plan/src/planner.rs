@@ -12,7 +12,7 @@ use xacct_state::State;
 use crate::cloud::{Cloud, LiveRole};
 use crate::diff::{self, error, warning, StoredManifest, StoredPolicy, StoredTrust};
 use crate::live::{refresh, Live, Progress, ReadSet};
-use crate::model::{sha256, Action, Plan, Target, PLAN_FORMAT_VERSION};
+use crate::model::{sha256, Action, Change, Plan, Target, PLAN_FORMAT_VERSION};
 
 /// How to plan.
 #[derive(Clone, Debug)]
@@ -162,7 +162,14 @@ pub async fn plan(
                     Some(Ok(Some(lr))) => {
                         c.live_fingerprint = Some(sha256(lr.role_id.as_bytes()));
                         let expected = role.arn(&spec.partition, account);
-                        if opts.refresh && lr.arn != expected {
+                        if opts.refresh && lr.arn != expected && lr.arn.eq_ignore_ascii_case(&expected) {
+                            // IAM role names are unique regardless of case, so GetRole found it.
+                            plan.diagnostics.push(warning(
+                                addr,
+                                format!("IAM spells the role `{}`; the file writes `{expected}`", lr.arn),
+                                Some("write the role name as IAM does: policies and manifests carry the name as written".into()),
+                            ));
+                        } else if opts.refresh && lr.arn != expected {
                             // Every ARN xacct writes (trust principal, assume policy, manifest
                             // roleARN) is built from the file's path: a wrong one grants nothing.
                             let live_path = lr
@@ -320,7 +327,8 @@ pub async fn plan(
             }));
         }
     }
-    for d in diffed {
+    for mut d in diffed {
+        d.change.replaces = moves.to.get(&d.change.address).cloned();
         plan.changes.push(d.change);
         plan.drift.extend(d.drift);
         plan.diagnostics.extend(d.diagnostics);
@@ -375,46 +383,47 @@ impl Moves {
 
 /// For each stored address the file no longer names, the desired address that owns the same
 /// thing (xacct's statement in the same role, or the same manifest file), if any. A desired
-/// address with no state of its own takes over the old one's state; one that has its own (a
-/// rename applied only in part, e.g. with `--target`) just lets the old name go. Either way the
-/// old address is forgotten, never deleted: deleting would remove what the new name owns.
+/// address with no state of its own takes over the old one's state (its change `replaces` the
+/// old address); otherwise the old address is just let go. Either way it is forgotten, never
+/// deleted: deleting would remove what the new name owns.
 fn renamed(spec: &Spec, desired: &xacct_spec::Desired, stored: &Stored) -> Moves {
     let mut moves = Moves::default();
-    for (old, s) in stored.trust.iter().filter(|(a, _)| !desired.resources.contains_key(*a)) {
-        let heir = desired.resources.iter().find(|(a, r)| {
-            matches!(r, DesiredResource::Trust { account, role, .. } if *account == s.account && role.name == s.role)
-                && !moves.to.contains_key(*a)
-        });
-        if let Some((new, _)) = heir {
-            if stored.trust.contains_key(new) {
-                moves.from.insert(old.clone(), new.clone());
-            } else {
-                moves.pair(old, new);
+    let mut trust_heirs: BTreeMap<(&str, &str), &Address> = BTreeMap::new();
+    let mut manifest_heirs: BTreeMap<PathBuf, &Address> = BTreeMap::new();
+    for (addr, r) in &desired.resources {
+        match r {
+            DesiredResource::Trust { account, role, .. } => {
+                trust_heirs.insert((account.as_str(), role.name.as_str()), addr);
             }
+            DesiredResource::Manifest { path, .. } => {
+                manifest_heirs.insert(canonical(path), addr);
+            }
+            _ => {}
+        }
+    }
+    let mut hand_over = |old: &Address, new: &Address, has_own_state: bool| {
+        if has_own_state || moves.to.contains_key(new) {
+            moves.from.insert(old.clone(), new.clone());
+        } else {
+            moves.pair(old, new);
+        }
+    };
+    for (old, s) in stored.trust.iter().filter(|(a, _)| !desired.resources.contains_key(*a)) {
+        if let Some(new) = trust_heirs.get(&(s.account.as_str(), s.role.as_str())) {
+            hand_over(old, new, stored.trust.contains_key(*new));
         }
     }
     for (old, s) in stored.manifests.iter().filter(|(a, _)| !desired.resources.contains_key(*a)) {
-        let file = spec.dir.join(&s.path);
-        let heir = desired.resources.iter().find(|(a, r)| {
-            matches!(r, DesiredResource::Manifest { path, .. } if same_file(&file, path)) && !moves.to.contains_key(*a)
-        });
-        if let Some((new, _)) = heir {
-            if stored.manifests.contains_key(new) {
-                moves.from.insert(old.clone(), new.clone());
-            } else {
-                moves.pair(old, new);
-            }
+        if let Some(new) = manifest_heirs.get(&canonical(&spec.dir.join(&s.path))) {
+            hand_over(old, new, stored.manifests.contains_key(*new));
         }
     }
     moves
 }
 
-/// Whether two paths name the same file (also through `..`, `.` or a symlink).
-fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
-    }
+/// The file a path names (through `..`, `.` or a symlink); the path itself when it cannot be read.
+fn canonical(path: &std::path::Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// The old address of a renamed workload: dropped from state, nothing written.
@@ -538,10 +547,15 @@ async fn check_limits(spec: &Spec, plan: &mut Plan, cloud: &Arc<dyn Cloud>) {
 /// first, then trust statements and the assume policy).
 fn order(graph: &xacct_spec::Graph, plan: &mut Plan) {
     let present: BTreeSet<Address> = plan.changes.iter().map(|c| c.address.clone()).collect();
+    // old address → the change that takes it over: the old one's Forget waits for it (and is
+    // skipped if it fails), and is no removal of anything in a file.
+    let handed: BTreeMap<Address, Address> =
+        plan.changes.iter().filter_map(|c| c.replaces.clone().map(|old| (old, c.address.clone()))).collect();
     let manifest_removals: Vec<Address> = plan
         .changes
         .iter()
         .filter(|c| c.kind == "manifest" && matches!(c.action(), Action::Delete | Action::Forget))
+        .filter(|c| !handed.contains_key(&c.address))
         .map(|c| c.address.clone())
         .collect();
     for c in &mut plan.changes {
@@ -556,6 +570,9 @@ fn order(graph: &xacct_spec::Graph, plan: &mut Plan) {
             }
             (Address::AssumePolicy, _) => deps.extend(manifest_removals.iter().cloned()),
             _ => {}
+        }
+        if let Some(new) = handed.get(&c.address) {
+            deps.push(new.clone());
         }
         deps.sort();
         deps.dedup();
@@ -583,11 +600,18 @@ fn restrict(graph: &xacct_spec::Graph, targets: &[Address], plan: &mut Plan) {
             hint: Some("`xacct graph` and `xacct state list` show the addresses".into()),
         });
     }
+    // What each target needs first (the graph's order and the removals' reverse order), and the
+    // other half of a renamed workload's hand-over: a target never splits one.
+    let by_address: BTreeMap<&Address, &Change> = plan.changes.iter().map(|c| (&c.address, c)).collect();
     let mut keep: BTreeSet<Address> = BTreeSet::new();
     let mut stack: Vec<Address> = targets.to_vec();
     while let Some(a) = stack.pop() {
         if keep.insert(a.clone()) {
             stack.extend(graph.dependencies(&a));
+            if let Some(c) = by_address.get(&a) {
+                stack.extend(c.depends_on.iter().cloned());
+                stack.extend(c.replaces.iter().cloned());
+            }
         }
     }
     plan.changes.retain(|c| keep.contains(&c.address));

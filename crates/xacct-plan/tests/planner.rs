@@ -1119,3 +1119,106 @@ async fn saved_plan_round_trips() {
     assert_eq!(trust["kind"], json!("trust"));
     assert_eq!(trust["drift"], json!(false));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Found in code review: a record made ahead of a write that never happened, and renames split
+// by --target or made twice.
+
+fn dev_with_identity(name: &str) -> String {
+    spec_text(
+        &[workload("dev", &account(0), &[DEV_MANIFEST])
+            .replace("    manifests:", &format!("    identity: {{ name: {name} }}\n    manifests:"))],
+        "",
+    )
+}
+
+/// What the executor leaves when it is killed after recording a manifest change ahead of its
+/// write: the change's record in state, the file as it was.
+fn record_ahead(w: &mut World, c: &xacct_plan::Change) {
+    w.state.insert(
+        c.address.to_string(),
+        xacct_state::ResourceState { kind: c.kind.clone(), attributes: c.state_after.clone() },
+    );
+}
+
+#[tokio::test]
+async fn an_identity_change_recorded_but_never_written_is_still_undone_by_a_removal() {
+    let mut w = dev_world();
+    w.converge().await;
+    let applied = w.read_file(DEV_MANIFEST);
+    w.set_spec(dev_with_identity("other"));
+    let p = w.plan().await;
+    record_ahead(&mut w, change(&p, &mdev()));
+    assert_eq!(w.read_file(DEV_MANIFEST), applied);
+
+    w.set_spec(spec_text(&[], ""));
+    let p = w.plan().await;
+    assert!(p.applyable, "{:#?}", p.diagnostics);
+    assert_eq!(change(&p, &mdev()).actions, [Action::Delete]);
+    w.apply(&p).await;
+    assert_eq!(w.read_file(DEV_MANIFEST), MANIFEST, "the edits that were written are undone");
+}
+
+#[tokio::test]
+async fn an_identity_change_recorded_but_never_written_keeps_the_older_record() {
+    let mut w = dev_world();
+    w.converge().await;
+    w.set_spec(dev_with_identity("other"));
+    let p = w.plan().await;
+    record_ahead(&mut w, change(&p, &mdev()));
+
+    w.set_spec(dev_with_identity("third"));
+    let p = w.plan().await;
+    w.apply(&p).await;
+    assert!(w.read_file(DEV_MANIFEST).contains("name: third"));
+    w.set_spec(spec_text(&[], ""));
+    let p = w.plan().await;
+    w.apply(&p).await;
+    assert_eq!(w.read_file(DEV_MANIFEST), MANIFEST, "every step xacct wrote is undone");
+}
+
+#[tokio::test]
+async fn a_target_never_splits_a_rename() {
+    let mut w = dev_world();
+    w.converge().await;
+    w.set_spec(spec_text(&[workload("c", &account(0), &[DEV_MANIFEST])], ""));
+    for target in [mdev(), manifest_addr("c", DEV_MANIFEST), "trust.dev".into()] {
+        let opts = PlanOptions { targets: vec![target.parse().unwrap()], ..PlanOptions::default() };
+        let p = w.plan_with(&opts).await;
+        let kept = addresses(&p);
+        let (old, new) = if target.contains("trust") {
+            ("trust.dev".to_string(), "trust.c".to_string())
+        } else {
+            (mdev(), manifest_addr("c", DEV_MANIFEST))
+        };
+        assert!(kept.contains(&old) && kept.contains(&new), "--target {target}: {kept:?}");
+        assert_eq!(change(&p, &new).replaces.as_ref().map(ToString::to_string), Some(old.clone()));
+        assert!(change(&p, &old).depends_on.iter().any(|d| d.to_string() == new), "{:?}", change(&p, &old).depends_on);
+    }
+    let opts = PlanOptions { targets: vec![mdev().parse().unwrap()], ..PlanOptions::default() };
+    let p = w.plan_with(&opts).await;
+    w.apply(&p).await;
+    w.converge().await;
+    w.set_spec(spec_text(&[], ""));
+    w.converge().await;
+    assert_eq!(w.read_file(DEV_MANIFEST), MANIFEST);
+}
+
+#[tokio::test]
+async fn two_stored_names_for_one_statement_are_both_forgotten_never_deleted() {
+    let mut w = dev_world();
+    w.converge().await;
+    let trust = w.cloud.trust(&account(0), ROLE).unwrap();
+    // As an older xacct could leave it: the statement recorded under an old name and a new one.
+    let entry = w.state.resources.get("trust.dev").unwrap().clone();
+    w.state.insert("trust.b".to_string(), entry);
+    w.set_spec(spec_text(&[workload("c", &account(0), &[DEV_MANIFEST])], ""));
+
+    let p = w.plan().await;
+    assert_eq!(change(&p, "trust.dev").actions, [Action::Forget]);
+    assert_eq!(change(&p, "trust.b").actions, [Action::Forget]);
+    assert_eq!(change(&p, "trust.c").actions, [Action::NoOp]);
+    w.apply(&p).await;
+    assert_eq!(w.cloud.trust(&account(0), ROLE).unwrap(), trust, "the live statement stays");
+    assert_all_noop(&w.plan().await);
+}

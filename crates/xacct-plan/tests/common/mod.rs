@@ -142,6 +142,9 @@ impl World {
                 continue;
             }
             self.write(c).await;
+            if let Some(old) = &c.replaces {
+                self.state.resources.remove(&old.to_string());
+            }
             let key = c.address.to_string();
             if c.state_after.is_null() {
                 self.state.resources.remove(&key);
