@@ -110,3 +110,63 @@ async fn ctrl_c_while_planning_releases_the_lock_and_changes_nothing() {
     assert_eq!(moto().trust_of(&s.workloads[0].1, CAPA_ROLE).await.unwrap(), trust_before);
     s.run(&["apply", "--auto-approve"]).assert_code(0);
 }
+
+/// Drives `xacct apply` on a pseudo-terminal to its `yes` prompt, then types Ctrl-C; prints the
+/// exit code and the output. (Python's pty module: the tests already need Python for moto.)
+const PROMPT_DRIVER: &str = r#"
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "apply"])
+out = b""
+def read(seconds, until=None):
+    global out
+    end = time.time() + seconds
+    while time.time() < end:
+        if until is not None and until in out:
+            return
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            out += data
+read(60, until=b"Only `yes` is accepted")
+if b"Only `yes` is accepted" not in out:
+    print("NO PROMPT"); print(out.decode(errors="replace")); sys.exit(0)
+os.write(fd, b"\x03")
+start = time.time()
+while time.time() - start < 10:
+    read(0.2)
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        print("EXIT", os.waitstatus_to_exitcode(status), round(time.time() - start, 2))
+        print(out.decode(errors="replace"))
+        sys.exit(0)
+os.kill(pid, 9)
+print("HUNG"); print(out.decode(errors="replace"))
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_at_the_prompt_exits_at_once_and_releases_the_lock() {
+    let s = Scenario::new(&["dev"]).await;
+    let env = s.env_with(&[]);
+    let out = tokio::task::block_in_place(|| {
+        std::process::Command::new("python3")
+            .args(["-c", PROMPT_DRIVER, env!("CARGO_BIN_EXE_xacct")])
+            .current_dir(s.path(""))
+            .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
+            .output()
+            .expect("python3 runs the pty driver")
+    });
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap_or_default();
+    assert!(first.starts_with("EXIT 1 "), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("interrupted before anything was changed"), "{text}");
+    assert!(!s.path("state/default.json.lock").exists(), "the lock was left behind");
+    assert!(!s.path("state/default.json").exists(), "nothing was applied");
+}

@@ -144,33 +144,46 @@ fn run_apply(
         None => None,
     };
     let rt = runtime()?;
-    rt.block_on(async {
+    let outcome = rt.block_on(async {
         let cx = Context::new(global, live, printer).await?;
-        let lock = cx.lock(if destroy { "destroy" } else { "apply" }, mode.lock_timeout).await?;
-        // Ctrl-C before the first write abandons the run; once applying, it stops scheduling and
-        // lets steps in flight finish. Either way the lock is released below.
+        // Listen for Ctrl-C before taking the lock, so it never kills the process holding it.
         let signals = Arc::new(Signals::default());
-        let watcher = tokio::spawn(signals.clone().watch());
-        let result = tokio::select! {
-            r = apply_locked(&cx, live, saved_plan, mode, &signals, printer) => r,
-            _ = signals.cancel.notified() => Err(anyhow::anyhow!("interrupted before anything was changed")),
-        };
+        let watcher = tokio::spawn(signals.clone().watch(interrupts()?));
+        let lock = cx.lock(if destroy { "destroy" } else { "apply" }, mode.lock_timeout).await?;
+        let result = async {
+            // Ctrl-C while planning, checking or asking abandons the run: nothing was written.
+            let prepared = tokio::select! {
+                r = prepare(&cx, live, saved_plan, mode, printer) => r?,
+                () = signals.cancelled() => bail!("interrupted before anything was changed"),
+            };
+            let Some((plan, state)) = prepared else { return Ok(Outcome::Success) };
+            if !signals.start_applying() {
+                bail!("interrupted before anything was changed");
+            }
+            // From here Ctrl-C stops scheduling; steps in flight finish and state is saved.
+            execute(&cx, live, &plan, state, mode, &signals, printer).await
+        }
+        .await;
         watcher.abort();
         let released = lock.release().await;
         let outcome = result?;
         released?;
         Ok(outcome)
-    })
+    });
+    // A `yes` prompt may still be reading stdin on a blocking thread: do not wait for it.
+    rt.shutdown_background();
+    outcome
 }
 
-async fn apply_locked(
+/// Load state and settle the plan to apply: a saved plan checked against live, or a fresh one
+/// shown and confirmed. `None` when there is nothing to do.
+async fn prepare(
     cx: &Context,
     live: &LiveArgs,
     saved: Option<Plan>,
     mode: Mode,
-    signals: &Signals,
     printer: &Printer,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Option<(Plan, Option<xacct_state::State>)>> {
     let Mode { auto_approve, json, destroy, .. } = mode;
     let state = cx.load_state().await?;
     let cloud: Arc<dyn Cloud> = cx.cloud.clone();
@@ -179,7 +192,7 @@ async fn apply_locked(
             if !plan.applyable {
                 bail!("this plan cannot be applied (it has errors or was made with --refresh=false); run `xacct plan` again");
             }
-            xacct_apply::check_stale(&plan, state.as_ref(), cloud.clone()).await?;
+            xacct_apply::check_stale(&plan, state.as_ref(), cloud).await?;
             if plan.spec_digest != xacct_plan::sha256(&cx.spec_bytes) {
                 printer.warning(&format!(
                     "`{}` changed since this plan was made; applying the plan exactly as saved, without those edits (run `xacct plan` again to include them)",
@@ -197,7 +210,7 @@ async fn apply_locked(
                 bail!("the plan has errors (above); nothing was changed");
             }
             if !plan.pending().any(|c| c.kind != "role") {
-                return Ok(Outcome::Success);
+                return Ok(None);
             }
             if !auto_approve && !tokio::task::spawn_blocking(move || confirm(destroy)).await?? {
                 bail!("{} cancelled; nothing was changed", if destroy { "destroy" } else { "apply" });
@@ -205,14 +218,27 @@ async fn apply_locked(
             plan
         }
     };
+    Ok(Some((plan, state)))
+}
+
+async fn execute(
+    cx: &Context,
+    live: &LiveArgs,
+    plan: &Plan,
+    state: Option<xacct_state::State>,
+    mode: Mode,
+    signals: &Signals,
+    printer: &Printer,
+) -> anyhow::Result<Outcome> {
+    let Mode { json, destroy, .. } = mode;
+    let cloud: Arc<dyn Cloud> = cx.cloud.clone();
     let opts = ApplyOptions {
         parallelism: live.parallelism,
         xacct_version: VERSION.into(),
         interrupt: signals.interrupt.clone(),
     };
-    signals.applying.store(true, Ordering::SeqCst);
     let sink = crate::progress::EventPrinter::new(json, printer.clone());
-    let (report, _state) = xacct_apply::apply(&plan, cloud, cx.backend.as_ref(), state, &opts, &sink).await;
+    let (report, _state) = xacct_apply::apply(plan, cloud, cx.backend.as_ref(), state, &opts, &sink).await;
     sink.finish();
     let verb = if destroy { "Destroy" } else { "Apply" };
     let line = format!(
@@ -246,23 +272,74 @@ struct Mode {
 }
 
 /// What Ctrl-C does during `apply` and `destroy`: before the apply phase it cancels the run
-/// (nothing was written); during it, it asks the executor to stop scheduling.
+/// (nothing was written); during it, it asks the executor to stop scheduling. One atomic phase,
+/// so a Ctrl-C racing the start of the apply phase is either a cancel or an interrupt, never lost.
 #[derive(Default)]
 struct Signals {
-    applying: AtomicBool,
+    /// [`PREPARING`], [`CANCELLED`] or [`APPLYING`].
+    phase: std::sync::atomic::AtomicU8,
     interrupt: Arc<AtomicBool>,
     cancel: tokio::sync::Notify,
 }
 
+const PREPARING: u8 = 0;
+const CANCELLED: u8 = 1;
+const APPLYING: u8 = 2;
+
 impl Signals {
-    async fn watch(self: Arc<Self>) {
-        while tokio::signal::ctrl_c().await.is_ok() {
-            if self.applying.load(Ordering::SeqCst) {
-                self.interrupt.store(true, Ordering::SeqCst);
-            } else {
-                self.cancel.notify_one();
+    async fn watch(self: Arc<Self>, mut interrupts: Interrupts) {
+        while interrupts.next().await {
+            match self.phase.compare_exchange(PREPARING, CANCELLED, Ordering::SeqCst, Ordering::SeqCst) {
+                Ok(_) => self.cancel.notify_one(),
+                Err(APPLYING) => self.interrupt.store(true, Ordering::SeqCst),
+                Err(_) => {}
             }
         }
+    }
+
+    /// Resolves once the run is cancelled.
+    async fn cancelled(&self) {
+        while self.phase.load(Ordering::SeqCst) != CANCELLED {
+            self.cancel.notified().await;
+        }
+    }
+
+    /// Enter the apply phase; `false` when a Ctrl-C cancelled the run first.
+    fn start_applying(&self) -> bool {
+        self.phase.compare_exchange(PREPARING, APPLYING, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+    }
+}
+
+/// Ctrl-C as a stream, registered when created (not on first poll).
+#[cfg(unix)]
+struct Interrupts(tokio::signal::unix::Signal);
+
+#[cfg(unix)]
+fn interrupts() -> anyhow::Result<Interrupts> {
+    let s = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .context("cannot listen for Ctrl-C")?;
+    Ok(Interrupts(s))
+}
+
+#[cfg(unix)]
+impl Interrupts {
+    async fn next(&mut self) -> bool {
+        self.0.recv().await.is_some()
+    }
+}
+
+#[cfg(not(unix))]
+struct Interrupts;
+
+#[cfg(not(unix))]
+fn interrupts() -> anyhow::Result<Interrupts> {
+    Ok(Interrupts)
+}
+
+#[cfg(not(unix))]
+impl Interrupts {
+    async fn next(&mut self) -> bool {
+        tokio::signal::ctrl_c().await.is_ok()
     }
 }
 
