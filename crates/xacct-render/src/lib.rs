@@ -36,5 +36,5 @@ mod style;
 mod text;
 
 pub use drift::{drift_human, drift_json, drift_markdown};
-pub use plan::{plan_human, plan_json, plan_markdown};
+pub use plan::{plan_human, plan_json, plan_markdown, MARKDOWN_LIMIT};
 pub use style::Style;

@@ -41,8 +41,13 @@ pub(crate) fn push_details(out: &mut String, summary: &str, diff: &str) {
 
 /// Drift as a table: symbol, address, kind, detail.
 pub(crate) fn push_drift_table(out: &mut String, drift: &[Drift]) {
+    push_drift_rows(out, drift, usize::MAX);
+}
+
+/// [`push_drift_table`] with at most `max` rows, and a line saying how many were left out.
+pub(crate) fn push_drift_rows(out: &mut String, drift: &[Drift], max: usize) {
     out.push_str("| | Address | Kind | Detail |\n|---|---|---|---|\n");
-    for d in drift {
+    for d in drift.iter().take(max) {
         out.push_str(&format!(
             "| {} | {} | {} | {} |\n",
             code(text::drift_symbol(d.kind)),
@@ -51,11 +56,22 @@ pub(crate) fn push_drift_table(out: &mut String, drift: &[Drift]) {
             cell(&d.detail)
         ));
     }
+    if drift.len() > max {
+        out.push_str(&format!(
+            "\n… and {} more drifted resources (`xacct drift` lists them all).\n",
+            drift.len() - max
+        ));
+    }
     out.push('\n');
 }
 
 /// Diagnostics as a list, errors first, hints nested.
 pub(crate) fn push_diagnostics(out: &mut String, diagnostics: &[Diagnostic]) {
+    push_diagnostics_limited(out, diagnostics, usize::MAX);
+}
+
+/// [`push_diagnostics`] with at most `max` entries (errors first), and a line for the rest.
+pub(crate) fn push_diagnostics_limited(out: &mut String, diagnostics: &[Diagnostic], max: usize) {
     if diagnostics.is_empty() {
         return;
     }
@@ -64,7 +80,7 @@ pub(crate) fn push_diagnostics(out: &mut String, diagnostics: &[Diagnostic]) {
         .iter()
         .filter(|d| d.severity == Level::Error)
         .chain(diagnostics.iter().filter(|d| d.severity == Level::Warning));
-    for d in ordered {
+    for d in ordered.take(max) {
         out.push_str(&format!("- **{}**", text::level_word(d.severity)));
         if let Some(address) = &d.address {
             out.push_str(&format!(" {}", code(address)));
@@ -73,6 +89,9 @@ pub(crate) fn push_diagnostics(out: &mut String, diagnostics: &[Diagnostic]) {
         if let Some(hint) = &d.hint {
             out.push_str(&format!("  - hint: {}\n", cell(hint)));
         }
+    }
+    if diagnostics.len() > max {
+        out.push_str(&format!("- … and {} more (`xacct plan` shows them all)\n", diagnostics.len() - max));
     }
     out.push('\n');
 }

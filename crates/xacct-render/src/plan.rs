@@ -267,14 +267,22 @@ pub fn plan_markdown(plan: &Plan) -> String {
             }
         }
     }
-    let mut tail = String::new();
-    if !plan.drift.is_empty() {
-        tail.push_str("#### Drift\n\n");
-        md::push_drift_table(&mut tail, &plan.drift);
-    }
-    md::push_diagnostics(&mut tail, &plan.diagnostics);
-    if let Some(line) = blocked(plan) {
-        tail.push_str(&format!("**{}**\n", md::cell(&line)));
+    // Drift and diagnostics, whole when they leave room for the changes, else the first of them.
+    let tail_of = |max: usize| {
+        let mut tail = String::new();
+        if !plan.drift.is_empty() {
+            tail.push_str("#### Drift\n\n");
+            md::push_drift_rows(&mut tail, &plan.drift, max);
+        }
+        md::push_diagnostics_limited(&mut tail, &plan.diagnostics, max);
+        if let Some(line) = blocked(plan) {
+            tail.push_str(&format!("**{}**\n", md::cell(&line)));
+        }
+        tail
+    };
+    let mut tail = tail_of(usize::MAX);
+    if tail.len() > MARKDOWN_LIMIT / 3 {
+        tail = tail_of(50);
     }
     fit_comment(&mut out, rows, details, &tail);
     while out.ends_with("\n\n") {

@@ -45,6 +45,7 @@ pub fn change(address: &str, action: Action) -> Change {
         write: Some("{\"Version\":\"2012-10-17\",\"Statement\":[\"whole document\"]}".into()),
         state_after: json!({ "recorded": true }),
         diff: None,
+        replaces: None,
     }
 }
 

@@ -188,3 +188,22 @@ fn pending_manifest_without_diff_falls_back_to_documents() {
     let text = plan_human(&plan, &PLAIN);
     assert!(text.contains("      -   \"identity\": \"old\"\n      +   \"identity\": \"new\"\n"), "{text}");
 }
+
+#[test]
+fn markdown_with_a_flood_of_drift_and_diagnostics_stays_under_the_comment_limit() {
+    let mut plan = full_plan();
+    let one = plan.drift[0].clone();
+    plan.drift = (0..2_000).map(|_| one.clone()).collect();
+    let diag = xacct_plan::Diagnostic {
+        severity: xacct_plan::Level::Warning,
+        address: Some("trust.dev".into()),
+        message: "a warning long enough to matter ".repeat(5),
+        hint: Some("a hint".into()),
+    };
+    plan.diagnostics = (0..500).map(|_| diag.clone()).collect();
+    let md = plan_markdown(&plan);
+    assert!(md.len() <= xacct_render::MARKDOWN_LIMIT, "{} characters", md.len());
+    assert!(md.contains("and 1950 more drifted resources"), "{}", &md[md.len() - 400..]);
+    assert!(md.contains("and 450 more (`xacct plan` shows them all)"));
+    assert!(md.contains("| `+` | `trust.dev` | create |"), "changes are still listed");
+}
