@@ -170,3 +170,24 @@ async fn ctrl_c_at_the_prompt_exits_at_once_and_releases_the_lock() {
     assert!(!s.path("state/default.json.lock").exists(), "the lock was left behind");
     assert!(!s.path("state/default.json").exists(), "nothing was applied");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_waiting_for_a_held_lock_gives_up_at_once() {
+    let s = Scenario::new(&["dev"]).await;
+    std::fs::create_dir_all(s.path("state")).unwrap();
+    let holder = serde_json::json!({"ID": "22222222-0000-4000-8000-000000000002", "operation": "apply", "who": "ci@runner-3", "host": "runner-3", "pid": 4, "version": "0.1.0", "created": "2026-11-29T10:00:00Z"});
+    std::fs::write(s.path("state/default.json.lock"), holder.to_string()).unwrap();
+    let mut child = s.spawn(&["apply", "--auto-approve", "--lock-timeout", "30s"], "wait");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "still waiting for the lock");
+    let t = Instant::now();
+    assert!(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let status = tokio::task::block_in_place(|| child.wait()).unwrap();
+    let stderr = std::fs::read_to_string(s.path("wait.stderr")).unwrap();
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}: {stderr}", t.elapsed());
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted while waiting for the state lock held by `ci@runner-3`"), "{stderr}");
+    let still: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("state/default.json.lock")).unwrap()).unwrap();
+    assert_eq!(still, holder, "the holder's lock is untouched");
+}

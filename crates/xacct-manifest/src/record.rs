@@ -92,11 +92,12 @@ impl PatchRecord {
     }
 
     /// The record without its last step: what undoes a file when that step was recorded ahead of
-    /// a write that never happened. `None` when there is no step to drop.
+    /// a write that never happened. `None` when fewer than two steps remain (an empty record
+    /// "undoes" any text, which would hide a file edited by hand).
     pub fn without_last(&self) -> Option<PatchRecord> {
         let mut r = self.clone();
         r.steps.pop()?;
-        Some(r)
+        (!r.steps.is_empty()).then_some(r)
     }
 
     /// The identity names the record's steps set, oldest first.

@@ -286,7 +286,12 @@ pub async fn plan(
     // Owned things the file no longer asks for (a renamed workload's are now the new name's).
     for (addr, s) in &stored.trust {
         if let Some(to) = moves.from.get(addr) {
-            diffed.push(moved(addr, to, Target::Trust { account: s.account.clone(), role: s.role.clone() }));
+            // The fingerprint of what was read, so a saved plan's stale check can compare it.
+            let seen = match live.role(&s.account, &s.role) {
+                Some(Ok(Some(lr))) => Some(crate::model::doc_fingerprint(&lr.trust_policy)),
+                _ => None,
+            };
+            diffed.push(moved(addr, to, Target::Trust { account: s.account.clone(), role: s.role.clone() }, seen));
         } else if !desired.resources.contains_key(addr) {
             diffed.push(diff::trust(diff::TrustInput {
                 address: addr,
@@ -312,8 +317,9 @@ pub async fn plan(
     }
     for (addr, s) in &stored.manifests {
         if let Some(to) = moves.from.get(addr) {
-            let path = spec.dir.join(&s.path).display().to_string();
-            diffed.push(moved(addr, to, Target::Manifest { path }));
+            let path = spec.dir.join(&s.path);
+            let seen = read_text(&path).map(|t| sha256(t.as_bytes()));
+            diffed.push(moved(addr, to, Target::Manifest { path: path.display().to_string() }, seen));
         } else if !desired.resources.contains_key(addr) {
             let path = spec.dir.join(&s.path);
             let text = read_text(&path);
@@ -427,8 +433,9 @@ fn canonical(path: &std::path::Path) -> PathBuf {
 }
 
 /// The old address of a renamed workload: dropped from state, nothing written.
-fn moved(old: &Address, new: &Address, target: Target) -> diff::Diffed {
+fn moved(old: &Address, new: &Address, target: Target, live_fingerprint: Option<String>) -> diff::Diffed {
     let mut c = diff::change(old, Action::Forget, target);
+    c.live_fingerprint = live_fingerprint;
     c.reason = Some(format!("renamed to `{new}`, which keeps it: dropping the old name from state"));
     diff::Diffed { change: c, drift: None, diagnostics: Vec::new() }
 }
@@ -555,9 +562,11 @@ fn order(graph: &xacct_spec::Graph, plan: &mut Plan) {
         .changes
         .iter()
         .filter(|c| c.kind == "manifest" && matches!(c.action(), Action::Delete | Action::Forget))
-        .filter(|c| !handed.contains_key(&c.address))
         .map(|c| c.address.clone())
         .collect();
+    // The assume policy waits for real removals only: a handed-over manifest waits for its heir,
+    // which waits for the assume policy.
+    let real_removals: Vec<Address> = manifest_removals.iter().filter(|a| !handed.contains_key(*a)).cloned().collect();
     for c in &mut plan.changes {
         let mut deps: Vec<Address> = if graph.contains(&c.address) {
             graph.dependencies(&c.address).into_iter().filter(|d| present.contains(d)).collect()
@@ -568,7 +577,7 @@ fn order(graph: &xacct_spec::Graph, plan: &mut Plan) {
             (Address::Trust(w), Action::Delete | Action::Forget) => {
                 deps.extend(manifest_removals.iter().filter(|m| m.workload() == Some(w.as_str())).cloned())
             }
-            (Address::AssumePolicy, _) => deps.extend(manifest_removals.iter().cloned()),
+            (Address::AssumePolicy, _) => deps.extend(real_removals.iter().cloned()),
             _ => {}
         }
         if let Some(new) = handed.get(&c.address) {
@@ -609,7 +618,10 @@ fn restrict(graph: &xacct_spec::Graph, targets: &[Address], plan: &mut Plan) {
         if keep.insert(a.clone()) {
             stack.extend(graph.dependencies(&a));
             if let Some(c) = by_address.get(&a) {
-                stack.extend(c.depends_on.iter().cloned());
+                // What a change that writes or forgets must wait for (a no-op waits for nothing).
+                if c.action() != Action::NoOp {
+                    stack.extend(c.depends_on.iter().cloned());
+                }
                 stack.extend(c.replaces.iter().cloned());
             }
         }

@@ -1222,3 +1222,41 @@ async fn two_stored_names_for_one_statement_are_both_forgotten_never_deleted() {
     assert_eq!(w.cloud.trust(&account(0), ROLE).unwrap(), trust, "the live statement stays");
     assert_all_noop(&w.plan().await);
 }
+
+#[tokio::test]
+async fn a_manifest_edited_by_hand_then_removed_is_still_an_error_not_a_silent_forget() {
+    let mut w = dev_world();
+    w.converge().await;
+    let applied = w.read_file(DEV_MANIFEST);
+    let edited = applied.replacen(
+        "kind: AWSClusterRoleIdentity\nmetadata:\n",
+        "kind: AWSClusterRoleIdentity\nmetadata:\n  labels: { team: a }\n",
+        1,
+    );
+    assert_ne!(edited, applied);
+    w.write_file(DEV_MANIFEST, &edited);
+    w.set_spec(spec_text(&[], ""));
+    let p = w.plan().await;
+    assert!(!p.applyable);
+    let e: Vec<_> = p.errors().collect();
+    assert!(e.iter().any(|d| d.message.contains("cannot remove xacct's edits")), "{e:#?}");
+}
+
+#[tokio::test]
+async fn a_target_on_a_no_op_does_not_pull_in_unrelated_removals() {
+    let org = "  assume_policy:\n    grant: { organization: o-abcdefghij }\n";
+    let mut w = World::new(spec_text(
+        &[workload("dev", &account(0), &[DEV_MANIFEST]), workload("prod", &account(1), &["clusters/prod-1.yaml"])],
+        org,
+    ));
+    w.cloud.add_role(&account(0), ROLE, EC2_TRUST);
+    w.cloud.add_role(&account(1), ROLE, EC2_TRUST);
+    w.write_file(DEV_MANIFEST, MANIFEST);
+    w.write_file("clusters/prod-1.yaml", &MANIFEST.replace("dev-1", "prod-1"));
+    w.converge().await;
+    w.set_spec(spec_text(&[workload("dev", &account(0), &[DEV_MANIFEST])], org));
+    let opts = PlanOptions { targets: vec![mdev().parse().unwrap()], ..PlanOptions::default() };
+    let p = w.plan_with(&opts).await;
+    let kept = addresses(&p);
+    assert!(!kept.iter().any(|a| a.contains("prod")), "{kept:?}");
+}

@@ -28,6 +28,13 @@ pub enum StateError {
     )]
     LockTimeout { waited: Duration, holder: LockInfo },
 
+    /// Ctrl-C while waiting for a held lock.
+    #[error(
+        "interrupted while waiting for the state lock held by `{}` (`{}`); nothing was changed",
+        .holder.who, .holder.operation
+    )]
+    LockWaitInterrupted { holder: LockInfo },
+
     /// `unlock`/`force_unlock` named an ID that does not hold the lock.
     #[error(
         "lock ID `{given}` does not hold the state lock; it is held by `{}` (`{}`, pid {} on `{}`) \

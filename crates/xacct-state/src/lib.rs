@@ -50,7 +50,7 @@ mod model;
 pub use error::StateError;
 pub use format::{decode, decode_from, encode};
 pub use local::LocalBackend;
-pub use lock::{lock_with_timeout, LockInfo};
+pub use lock::{lock_until, lock_with_timeout, LockInfo};
 pub use model::{check_no_credentials, check_persist, check_push, commit, prepare_push, ResourceState, State};
 
 /// The state format this build writes.

@@ -51,6 +51,18 @@ pub async fn lock_with_timeout<B: Backend + ?Sized>(
     info: &LockInfo,
     timeout: Duration,
 ) -> Result<(), StateError> {
+    lock_until(backend, info, timeout, &|| false).await
+}
+
+/// [`lock_with_timeout`] that also gives up, with [`StateError::LockWaitInterrupted`], once
+/// `stop` returns true (checked between attempts, never during one: a lock request in flight
+/// is always seen through, so a lock taken is never abandoned).
+pub async fn lock_until<B: Backend + ?Sized>(
+    backend: &B,
+    info: &LockInfo,
+    timeout: Duration,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<(), StateError> {
     let start = Instant::now();
     let mut delay = Duration::from_millis(50);
     loop {
@@ -66,7 +78,13 @@ pub async fn lock_with_timeout<B: Backend + ?Sized>(
                 }
                 let jitter = rand::random_range(0.5..1.0);
                 let sleep = delay.mul_f64(jitter).min(timeout - waited);
-                tokio::time::sleep(sleep).await;
+                let wake = Instant::now() + sleep;
+                while Instant::now() < wake {
+                    if stop() {
+                        return Err(StateError::LockWaitInterrupted { holder });
+                    }
+                    tokio::time::sleep((wake - Instant::now()).min(Duration::from_millis(50))).await;
+                }
                 delay = (delay * 2).min(Duration::from_secs(2));
             }
             Err(other) => return Err(other),

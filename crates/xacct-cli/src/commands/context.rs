@@ -85,11 +85,21 @@ impl Context {
 
     /// Take the state lock for `operation`, waiting up to `timeout`.
     pub async fn lock(&self, operation: &str, timeout: Duration) -> anyhow::Result<Lock<'_>> {
+        self.lock_until(operation, timeout, &|| false).await
+    }
+
+    /// [`Context::lock`] that stops waiting once `stop` returns true (Ctrl-C).
+    pub async fn lock_until(
+        &self,
+        operation: &str,
+        timeout: Duration,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> anyhow::Result<Lock<'_>> {
         let info = LockInfo::new(operation, env!("CARGO_PKG_VERSION"));
         if timeout.is_zero() {
             self.backend.lock(&info).await?;
         } else {
-            xacct_state::lock_with_timeout(self.backend.as_ref(), &info, timeout).await?;
+            xacct_state::lock_until(self.backend.as_ref(), &info, timeout, stop).await?;
         }
         Ok(Lock { backend: self.backend.as_ref(), id: info.id, released: false })
     }

@@ -149,7 +149,8 @@ fn run_apply(
         // Listen for Ctrl-C before taking the lock, so it never kills the process holding it.
         let signals = Arc::new(Signals::default());
         let watcher = tokio::spawn(signals.clone().watch(interrupts()?));
-        let lock = cx.lock(if destroy { "destroy" } else { "apply" }, mode.lock_timeout).await?;
+        let operation = if destroy { "destroy" } else { "apply" };
+        let lock = cx.lock_until(operation, mode.lock_timeout, &|| signals.is_cancelled()).await?;
         let result = async {
             // Ctrl-C while planning, checking or asking abandons the run: nothing was written.
             let prepared = tokio::select! {
@@ -295,6 +296,10 @@ impl Signals {
                 Err(_) => {}
             }
         }
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.phase.load(Ordering::SeqCst) == CANCELLED
     }
 
     /// Resolves once the run is cancelled.
