@@ -479,8 +479,13 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
             c.after = json!({ "identity": want.name, "role_arn": want.role_arn });
             // No object points at the identity xacct set any more: its edits are gone (the file
             // was regenerated or reverted by hand).
+            // (Any identity the record set counts: its last step may never have been written.)
             let gone = i.stored.is_some_and(|s| {
-                !m.targets().iter().any(|t| t.identity_ref.as_ref().is_some_and(|r| r.name == s.identity))
+                !m.targets().iter().any(|t| {
+                    t.identity_ref
+                        .as_ref()
+                        .is_some_and(|r| r.name == s.identity || s.record.identities().any(|n| n == r.name))
+                })
             });
             if let (true, Some(d)) = (gone, drift.as_mut()) {
                 d.kind = DriftKind::Deleted;

@@ -85,21 +85,40 @@ pub fn drift_markdown(report: &DriftReport) -> String {
         out.push_str(&format!("{} · ", md::cell(&verdict(report))));
     }
     out.push_str(&format!("{}\n\n", text::aws_calls(report.aws_calls)));
-    if !report.drift.is_empty() {
-        md::push_drift_table(&mut out, &report.drift);
-        for d in &report.drift {
-            let diff = text::diff_text(&rows(d));
-            if !diff.is_empty() {
-                let summary = format!(
-                    "<code>{}</code> ({}): stored → live",
-                    md::html(&text::clean(&d.address.to_string())),
-                    text::drift_word(d.kind)
-                );
-                md::push_details(&mut out, &summary, &diff);
-            }
+    // Like the plan's, this fits an issue or pull-request comment (65,536 characters): the diffs
+    // are left out first, then rows and diagnostics beyond the first 200 and 50.
+    let mut details = String::new();
+    for d in &report.drift {
+        let diff = text::diff_text(&rows(d));
+        if !diff.is_empty() {
+            let summary = format!(
+                "<code>{}</code> ({}): stored → live",
+                md::html(&text::clean(&d.address.to_string())),
+                text::drift_word(d.kind)
+            );
+            md::push_details(&mut details, &summary, &diff);
         }
     }
-    md::push_diagnostics(&mut out, &report.diagnostics);
+    let mut table = String::new();
+    if !report.drift.is_empty() {
+        md::push_drift_table(&mut table, &report.drift);
+    }
+    let mut diagnostics = String::new();
+    md::push_diagnostics(&mut diagnostics, &report.diagnostics);
+    let limit = crate::plan::MARKDOWN_LIMIT;
+    if out.len() + table.len() + diagnostics.len() > limit {
+        table.clear();
+        md::push_drift_rows(&mut table, &report.drift, 200);
+        diagnostics.clear();
+        md::push_diagnostics_limited(&mut diagnostics, &report.diagnostics, 50);
+    }
+    out.push_str(&table);
+    if out.len() + details.len() + diagnostics.len() <= limit {
+        out.push_str(&details);
+    } else if !details.is_empty() {
+        out.push_str("> **Note:** the stored → live diffs are left out to keep this comment under GitHub's size limit; `xacct drift` shows them.\n\n");
+    }
+    out.push_str(&diagnostics);
     while out.ends_with("\n\n") {
         out.pop();
     }

@@ -78,3 +78,14 @@ fn hostile_detail_is_scrubbed() {
     assert!(!has_ansi(&drift_human(&report, &PLAIN)));
     assert!(!has_ansi(&drift_markdown(&report)));
 }
+
+#[test]
+fn markdown_with_a_flood_of_drift_stays_under_the_comment_limit() {
+    let mut report = drift_report();
+    let one = report.drift[0].clone();
+    report.drift = (0..3_000).map(|_| one.clone()).collect();
+    let md = drift_markdown(&report);
+    assert!(md.len() <= xacct_render::MARKDOWN_LIMIT, "{} characters", md.len());
+    assert!(md.contains("and 2800 more drifted resources"), "{}", &md[md.len() - 300..]);
+    assert!(md.contains("diffs are left out"));
+}
