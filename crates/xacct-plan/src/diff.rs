@@ -41,6 +41,7 @@ pub(crate) fn change(address: &Address, action: Action, target: Target) -> Chang
         state_after: Value::Null,
         diff: None,
         replaces: None,
+        retires: None,
     }
 }
 

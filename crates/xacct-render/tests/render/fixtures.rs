@@ -46,6 +46,7 @@ pub fn change(address: &str, action: Action) -> Change {
         state_after: json!({ "recorded": true }),
         diff: None,
         replaces: None,
+        retires: None,
     }
 }
 
