@@ -309,18 +309,7 @@ async fn step(c: &Change, cloud: &dyn Cloud, written: &(dyn Fn() + Sync)) -> Res
             cloud.put_role_policy(account, role, policy, c.live.as_deref(), doc_text).await.map_err(err)?;
             written();
             let doc = DocRef::InlinePolicy { account: account.clone(), role: role.clone(), policy: policy.clone() };
-            cloud.wait_consistent(&doc, Some(doc_text)).await.map_err(err)?;
-            // A renamed policy: the old name goes only once the new one reads back.
-            if let Some(old) = &c.retires {
-                let Some(expected) = old.live.as_deref() else {
-                    return Err(format!("{}: the plan has no document for `{}` to delete", c.address, old.policy));
-                };
-                cloud.delete_role_policy(account, role, &old.policy, expected).await.map_err(err)?;
-                let doc =
-                    DocRef::InlinePolicy { account: account.clone(), role: role.clone(), policy: old.policy.clone() };
-                cloud.wait_consistent(&doc, None).await.map_err(err)?;
-            }
-            Ok(())
+            cloud.wait_consistent(&doc, Some(doc_text)).await.map_err(err)
         }
         (Target::Manifest { path }, _) => {
             let Some(text) = c.write.as_deref() else { return Ok(()) };

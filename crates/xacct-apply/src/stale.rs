@@ -61,14 +61,6 @@ pub async fn check_stale(plan: &Plan, state: Option<&State>, cloud: Arc<dyn Clou
             }
             Target::Manifest { path } => std::fs::read(path).ok().map(|b| sha256(&b)),
         };
-        if let (Target::InlinePolicy { account, role, .. }, Some(old)) = (&c.target, &c.retires) {
-            match cloud.get_role_policy(account, role, &old.policy).await {
-                Ok(d) if d.as_deref().map(doc_fingerprint).as_ref() == Some(&old.live_fingerprint) => {}
-                Ok(_) => moved
-                    .push(format!("{}: the old policy `{}` changed since the plan was made", c.address, old.policy)),
-                Err(e) => moved.push(format!("{}: cannot re-read `{}`: {e}", c.address, old.policy)),
-            }
-        }
         if now != c.live_fingerprint {
             let what = match (&c.live_fingerprint, &now) {
                 (Some(_), None) => "is gone",

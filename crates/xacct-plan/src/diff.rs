@@ -41,7 +41,6 @@ pub(crate) fn change(address: &Address, action: Action, target: Target) -> Chang
         state_after: Value::Null,
         diff: None,
         replaces: None,
-        retires: None,
     }
 }
 

@@ -98,21 +98,6 @@ pub struct Change {
     /// drops that address from state in the same write, so the record is never held by neither.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<Address>,
-    /// An inline policy this change deletes once its own document is in place (the assume
-    /// policy under its old name, after a rename): access never lapses in between.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retires: Option<Retire>,
-}
-
-/// The old inline policy a renamed assume policy deletes after the new one is written.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Retire {
-    pub policy: String,
-    /// SHA-256 of its document as read, for the stale check.
-    pub live_fingerprint: String,
-    /// Plan file only: the document as read, for the conflict check before deleting it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub live: Option<String>,
 }
 
 impl Change {

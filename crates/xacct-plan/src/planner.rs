@@ -237,48 +237,25 @@ pub async fn plan(
                         Some("moving the management role is not supported: restore the old account and role, or `xacct destroy` and apply again".into()),
                     ));
                     owned = None;
+                } else if let Some(s) = owned.filter(|s| s.policy != *policy_name) {
+                    plan.diagnostics.push(error(
+                        addr,
+                        format!("the assume policy was renamed from `{}` to `{policy_name}`", s.policy),
+                        Some(format!(
+                            "renaming is not supported; without losing access: `xacct state rm assume_policy.management`, `xacct apply` (creates `{policy_name}`), then delete `{}` from the role by hand (`aws iam delete-role-policy`)",
+                            s.policy
+                        )),
+                    ));
                 }
-                // Renamed: write the policy under its new name, then delete the old one — never a
-                // moment without `sts:AssumeRole`.
-                let renamed_from = owned.filter(|s| s.policy != *policy_name);
-                let mut d = diff::inline_policy(diff::PolicyInput {
+                diffed.push(diff::inline_policy(diff::PolicyInput {
                     address: addr,
                     account,
                     role: &role.name,
                     name: policy_name,
                     desired: Some(document),
-                    stored: if renamed_from.is_some() { None } else { owned },
+                    stored: owned,
                     live: live.policy(account, &role.name, policy_name),
-                });
-                if let Some(old) = renamed_from {
-                    match live.policy(account, &role.name, &old.policy) {
-                        Some(Ok(Some(doc))) => {
-                            let c = &mut d.change;
-                            c.retires = Some(crate::model::Retire {
-                                policy: old.policy.clone(),
-                                live_fingerprint: crate::model::doc_fingerprint(doc),
-                                live: Some(doc.clone()),
-                            });
-                            if c.write.is_none() {
-                                // The new name is already right: the step still deletes the old one.
-                                c.write = Some(xacct_policy::to_document_text(document));
-                            }
-                            c.actions = vec![if c.live.is_some() { Action::Update } else { Action::Create }];
-                            c.reason = Some(format!(
-                                "renamed from `{}`: writes `{policy_name}`, then deletes `{}`",
-                                old.policy, old.policy
-                            ));
-                        }
-                        Some(Err(e)) => plan.diagnostics.push(error(
-                            addr,
-                            format!("cannot read the assume policy's old name `{}`: {e}", old.policy),
-                            None,
-                        )),
-                        // The old one is already gone: only the new name is left to write.
-                        _ => {}
-                    }
-                }
-                diffed.push(d)
+                }))
             }
             DesiredResource::Manifest { workload, path, written, identity } => {
                 let spec_identity = xacct_manifest::IdentitySpec {

@@ -1260,32 +1260,3 @@ async fn a_target_on_a_no_op_does_not_pull_in_unrelated_removals() {
     let kept = addresses(&p);
     assert!(!kept.iter().any(|a| a.contains("prod")), "{kept:?}");
 }
-
-#[tokio::test]
-async fn a_renamed_assume_policy_is_written_under_its_new_name_then_the_old_one_deleted() {
-    let mut w = dev_world();
-    let other = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
-    w.cloud.set_policy(MGMT, ROLE, "capa-controller", Some(other));
-    w.converge().await;
-    let before = w.cloud.policy(MGMT, ROLE, POLICY).unwrap();
-    w.set_spec(spec_text(
-        &[workload("dev", &account(0), &[DEV_MANIFEST])],
-        "  assume_policy:\n    name: capa-cross-account\n",
-    ));
-
-    let p = w.plan().await;
-    assert!(p.applyable, "{:#?}", p.diagnostics);
-    let a = change(&p, "assume_policy.management");
-    assert_eq!(a.actions, [Action::Create], "{:?}", a.reason);
-    let retire = a.retires.as_ref().expect("the old name is retired");
-    assert_eq!(retire.policy, POLICY);
-    assert_eq!(retire.live.as_deref(), Some(before.as_str()));
-    assert!(a.reason.as_deref().unwrap().contains("then deletes `xacct-assume-workload-roles`"), "{:?}", a.reason);
-    assert_eq!(a.state_after["policy"], "capa-cross-account");
-
-    w.apply(&p).await;
-    assert_eq!(w.cloud.policy(MGMT, ROLE, POLICY), None);
-    assert_eq!(json_of(&w.cloud.policy(MGMT, ROLE, "capa-cross-account").unwrap()), json_of(&before));
-    assert_eq!(w.cloud.policy(MGMT, ROLE, "capa-controller").as_deref(), Some(other), "other policies stay");
-    assert_all_noop(&w.plan().await);
-}

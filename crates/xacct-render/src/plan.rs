@@ -201,9 +201,6 @@ pub fn plan_json(plan: &Plan) -> String {
             for field in EXECUTOR_FIELDS {
                 change.remove(field);
             }
-            if let Some(retires) = change.get_mut("retires").and_then(Value::as_object_mut) {
-                retires.remove("live");
-            }
         }
     }
     let mut s = serde_json::to_string_pretty(&value).expect("JSON values print");

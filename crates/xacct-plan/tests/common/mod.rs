@@ -172,10 +172,6 @@ impl World {
             (Target::InlinePolicy { account, role, policy }, _) => {
                 let doc = c.write.as_deref().expect("policy change carries the document to write");
                 self.cloud.put_role_policy(account, role, policy, c.live.as_deref(), doc).await.unwrap();
-                if let Some(old) = &c.retires {
-                    let live = old.live.as_deref().expect("a retired policy carries its live document");
-                    self.cloud.delete_role_policy(account, role, &old.policy, live).await.unwrap();
-                }
             }
             (Target::Manifest { path }, _) => {
                 if let Some(text) = c.write.as_deref() {

@@ -46,7 +46,6 @@ pub fn change(address: &str, action: Action) -> Change {
         state_after: json!({ "recorded": true }),
         diff: None,
         replaces: None,
-        retires: None,
     }
 }
 
