@@ -433,10 +433,8 @@ impl Cloud for AwsCloud {
             .read_trust(account, role)
             .await?
             .ok_or_else(|| CloudError::NoSuchEntity { what: role_what(account, role) })?;
-        match WriteCheck::decide(Some(&live.trust_policy), Some(expected), Some(document)) {
-            WriteCheck::AlreadyDone => return Ok(()),
-            WriteCheck::Conflict => return Err(CloudError::Conflict { what }),
-            WriteCheck::Write => {}
+        if !WriteCheck::gate(Some(&live.trust_policy), Some(expected), Some(document), || what.clone())? {
+            return Ok(());
         }
         let acct = self.account(account).await?;
         self.with_principal_retry(|| async {
@@ -463,10 +461,8 @@ impl Cloud for AwsCloud {
     ) -> Result<(), CloudError> {
         let what = policy_what(account, role, policy);
         let live = self.read_policy(account, role, policy).await?;
-        match WriteCheck::decide(live.as_deref(), expected, Some(document)) {
-            WriteCheck::AlreadyDone => return Ok(()),
-            WriteCheck::Conflict => return Err(CloudError::Conflict { what }),
-            WriteCheck::Write => {}
+        if !WriteCheck::gate(live.as_deref(), expected, Some(document), || what.clone())? {
+            return Ok(());
         }
         let acct = self.account(account).await?;
         self.with_principal_retry(|| async {
@@ -496,10 +492,8 @@ impl Cloud for AwsCloud {
     ) -> Result<(), CloudError> {
         let what = policy_what(account, role, policy);
         let live = self.read_policy(account, role, policy).await?;
-        match WriteCheck::decide(live.as_deref(), Some(expected), None) {
-            WriteCheck::AlreadyDone => return Ok(()),
-            WriteCheck::Conflict => return Err(CloudError::Conflict { what }),
-            WriteCheck::Write => {}
+        if !WriteCheck::gate(live.as_deref(), Some(expected), None, || what.clone())? {
+            return Ok(());
         }
         let acct = self.account(account).await?;
         match acct.iam.delete_role_policy().role_name(role).policy_name(policy).send().await {

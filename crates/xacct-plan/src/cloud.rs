@@ -62,6 +62,21 @@ impl WriteCheck {
             WriteCheck::Conflict
         }
     }
+
+    /// [`WriteCheck::decide`] as every `Cloud` write uses it: `Ok(true)` to write, `Ok(false)`
+    /// when live already is the document, a [`CloudError::Conflict`] on `what` otherwise.
+    pub fn gate(
+        live: Option<&str>,
+        expected: Option<&str>,
+        document: Option<&str>,
+        what: impl FnOnce() -> String,
+    ) -> Result<bool, CloudError> {
+        match WriteCheck::decide(live, expected, document) {
+            WriteCheck::AlreadyDone => Ok(false),
+            WriteCheck::Write => Ok(true),
+            WriteCheck::Conflict => Err(CloudError::Conflict { what: what() }),
+        }
+    }
 }
 
 /// Which live document a consistency wait or a conflict is about.

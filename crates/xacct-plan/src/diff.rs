@@ -507,8 +507,11 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
                     s.record.clone().then(patched.record.clone())
                 }
                 Some(s) if xacct_manifest::unpatch(&patched.text, &s.record).is_ok() => s.record.clone(),
-                Some(s) if before_last(s).is_some() => before_last(s).unwrap().then(patched.record.clone()),
-                _ => patched.record.clone(),
+                Some(s) => match before_last(s) {
+                    Some(r) => r.then(patched.record.clone()),
+                    None => patched.record.clone(),
+                },
+                None => patched.record.clone(),
             };
             if patched.changed {
                 c.actions = vec![if i.stored.is_some() && !gone { Action::Update } else { Action::Create }];

@@ -77,18 +77,13 @@ impl MemoryCloud {
         expected: Option<&str>,
         document: Option<&str>,
     ) -> Result<(), CloudError> {
-        match WriteCheck::decide(live, expected, document) {
-            WriteCheck::AlreadyDone => Ok(()),
-            WriteCheck::Conflict => Err(CloudError::Conflict {
-                what: DocRef::InlinePolicy { account: account.into(), role: role.into(), policy: policy.into() }
-                    .to_string(),
-            }),
-            WriteCheck::Write => {
-                self.call();
-                self.set_policy(account, role, policy, document);
-                Ok(())
-            }
+        let what =
+            || DocRef::InlinePolicy { account: account.into(), role: role.into(), policy: policy.into() }.to_string();
+        if WriteCheck::gate(live, expected, document, what)? {
+            self.call();
+            self.set_policy(account, role, policy, document);
         }
+        Ok(())
     }
 
     pub fn reset_calls(&self) {
@@ -157,17 +152,12 @@ impl Cloud for MemoryCloud {
         let Some(current) = current else {
             return Err(CloudError::NoSuchEntity { what: format!("role `{role}` in account {account}") });
         };
-        match WriteCheck::decide(Some(&current.trust_policy), Some(expected), Some(document)) {
-            WriteCheck::AlreadyDone => Ok(()),
-            WriteCheck::Conflict => Err(CloudError::Conflict {
-                what: DocRef::Trust { account: account.into(), role: role.into() }.to_string(),
-            }),
-            WriteCheck::Write => {
-                self.call();
-                self.set_trust(account, role, document);
-                Ok(())
-            }
+        let what = || DocRef::Trust { account: account.into(), role: role.into() }.to_string();
+        if WriteCheck::gate(Some(&current.trust_policy), Some(expected), Some(document), what)? {
+            self.call();
+            self.set_trust(account, role, document);
         }
+        Ok(())
     }
 
     async fn put_role_policy(

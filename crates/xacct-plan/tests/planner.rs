@@ -541,7 +541,11 @@ async fn renaming_a_workload_moves_what_it_owns_and_writes_nothing() {
     assert_eq!(t.actions, [Action::NoOp], "the statement is already there, and xacct's: {:?}", t.reason);
     assert_eq!(t.state_after["sid"], json!(format!("XacctTrust{MGMT}")));
     let m = change(&p, &manifest_addr("renamed", DEV_MANIFEST));
-    assert!(m.write.is_none() || m.actions == [Action::Update], "{:?} {:?}", m.actions, m.reason);
+    // The identity's default name follows the workload's: the manifest is re-pointed, and the new
+    // address takes the old one's record over.
+    assert_eq!(m.actions, [Action::Update], "{:?}", m.reason);
+    assert_eq!(m.replaces.as_ref().map(ToString::to_string), Some(mdev()));
+    assert!(m.write.as_deref().unwrap().contains("name: renamed"), "{:?}", m.write);
 
     w.apply(&p).await;
     assert_eq!(w.cloud.trust(&account(0), ROLE).unwrap(), trust_before, "nothing live was touched");
