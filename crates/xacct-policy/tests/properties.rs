@@ -1,8 +1,11 @@
-//! Property tests: canonical form, equivalence and owned-statement edits.
+//! Property tests: canonical form, equivalence (what REFERENCE.md §4 calls equal is equivalent,
+//! what it does not is not) and owned-statement edits.
+//!
+//! Case counts are modest by default; `PROPTEST_CASES` overrides them (scripts/mutants lowers it).
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-use xacct_policy::{equivalent, find_statement, remove_statement, statements, upsert_statement, Policy};
+use xacct_policy::{equivalent, find_statement, remove_statement, statements, upsert_statement, Policy, Statement};
 
 const OWNED_SID: &str = "XacctOwned";
 
@@ -213,8 +216,14 @@ fn owned_statement() -> impl Strategy<Value = Value> {
     })
 }
 
+/// `cases` unless `PROPTEST_CASES` says otherwise.
+fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(cases);
+    ProptestConfig::with_cases(cases)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(config(256))]
 
     #[test]
     fn canonical_form_is_idempotent(doc in document()) {
@@ -280,5 +289,251 @@ proptest! {
         prop_assert_eq!(ia, ib);
         let (back, _) = remove_statement(&with_b, OWNED_SID).unwrap();
         prop_assert!(equivalent(&policy(&back), &policy(&doc)));
+    }
+}
+
+// ---- not equal: each difference REFERENCE.md §4 does not list as equal ----
+
+/// One difference between two documents that §4 does not list among the equal ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Difference {
+    /// Another `Sid` on one statement.
+    Sid,
+    /// Another `Id`, or an `Id` added or dropped.
+    Id,
+    /// `Version` dropped (or `2012-10-17` added).
+    Version,
+    /// `"Principal": "*"` vs `{"AWS": "*"}`.
+    WildcardPrincipalAsAwsMap,
+    /// The case of one action name.
+    ActionCase,
+    /// One statement duplicated.
+    DuplicateStatement,
+    /// An `AWS` principal replaced by a unique ID (`AROA…`).
+    UniqueIdPrincipal,
+    /// Another action.
+    Action,
+    /// Another resource.
+    Resource,
+    /// `Allow` vs `Deny`.
+    Effect,
+    /// Another condition value.
+    ConditionValue,
+}
+
+const DIFFERENCES: [Difference; 11] = [
+    Difference::Sid,
+    Difference::Id,
+    Difference::Version,
+    Difference::WildcardPrincipalAsAwsMap,
+    Difference::ActionCase,
+    Difference::DuplicateStatement,
+    Difference::UniqueIdPrincipal,
+    Difference::Action,
+    Difference::Resource,
+    Difference::Effect,
+    Difference::ConditionValue,
+];
+
+/// Never produced by the generators above, so a replacement always changes a value.
+const UNIQUE_ID: &str = "AROAZZZZZZZZZZZZZZZZ9";
+const OTHER_ACTION: &str = "kms:Decrypt";
+const OTHER_RESOURCE: &str = "arn:aws:s3:::other-bucket";
+const OTHER_CONDITION_VALUE: &str = "zz-other-value";
+
+fn statement_list(doc: &Value) -> Vec<Value> {
+    match doc.get("Statement") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items.clone(),
+        Some(one) => vec![one.clone()],
+    }
+}
+
+fn with_statements(doc: &Value, list: Vec<Value>) -> Value {
+    let mut d = doc.clone();
+    d["Statement"] = Value::Array(list);
+    d
+}
+
+/// A string or array value as an array of values.
+fn as_list(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Array(items) => items.clone(),
+        one => vec![one.clone()],
+    }
+}
+
+/// `v` (a string or an array) with the value at `pick` (modulo its length) mapped by `f`.
+fn map_one(v: &Value, pick: usize, f: impl Fn(&Value) -> Value) -> Value {
+    let mut list = as_list(v);
+    let i = pick % list.len();
+    list[i] = f(&list[i]);
+    Value::Array(list)
+}
+
+fn swap_case(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }).collect()
+}
+
+/// A statement and the same statement with one statement-level difference; the first may be
+/// adjusted so the difference applies (e.g. given the `"*"` principal the second changes).
+fn differ_statement(s: &Value, d: Difference, pick: usize) -> (Value, Value) {
+    let mut a = s.clone();
+    let action_key = if a.get("Action").is_some() { "Action" } else { "NotAction" };
+    let b = match d {
+        Difference::Sid => {
+            let mut b = a.clone();
+            let old = a.get("Sid").and_then(Value::as_str).unwrap_or_default();
+            b["Sid"] = json!(format!("{old}Changed"));
+            b
+        }
+        Difference::WildcardPrincipalAsAwsMap => {
+            a["Principal"] = json!("*");
+            let mut b = a.clone();
+            b["Principal"] = json!({"AWS": "*"});
+            b
+        }
+        Difference::ActionCase => {
+            a[action_key] = map_one(&a[action_key], pick, |v| {
+                if v.as_str().is_some_and(|s| s.bytes().any(|c| c.is_ascii_alphabetic())) {
+                    v.clone()
+                } else {
+                    json!("sts:AssumeRole")
+                }
+            });
+            let mut b = a.clone();
+            b[action_key] = map_one(&a[action_key], pick, |v| json!(swap_case(v.as_str().unwrap())));
+            b
+        }
+        Difference::UniqueIdPrincipal => {
+            let has_aws = a.get("Principal").and_then(|p| p.get("AWS")).is_some_and(|v| !as_list(v).is_empty());
+            if !has_aws {
+                a["Principal"] = json!({"AWS": "arn:aws:iam::111111111111:role/capa"});
+            }
+            let mut b = a.clone();
+            b["Principal"]["AWS"] = map_one(&a["Principal"]["AWS"], pick, |_| json!(UNIQUE_ID));
+            b
+        }
+        Difference::Action => {
+            let mut b = a.clone();
+            b[action_key] = map_one(&a[action_key], pick, |_| json!(OTHER_ACTION));
+            b
+        }
+        Difference::Resource => {
+            if a.get("Resource").is_none() {
+                a["Resource"] = json!("arn:aws:s3:::one");
+            }
+            let mut b = a.clone();
+            b["Resource"] = map_one(&a["Resource"], pick, |_| json!(OTHER_RESOURCE));
+            b
+        }
+        Difference::Effect => {
+            let mut b = a.clone();
+            let allow = a["Effect"].as_str().unwrap().eq_ignore_ascii_case("allow");
+            b["Effect"] = json!(if allow { "Deny" } else { "Allow" });
+            b
+        }
+        Difference::ConditionValue => {
+            if a.get("Condition").is_none() {
+                a["Condition"] = json!({"StringEquals": {"sts:ExternalId": "one"}});
+            }
+            let mut b = a.clone();
+            let ops = b["Condition"].as_object_mut().unwrap();
+            let keys = ops.values_mut().next().unwrap().as_object_mut().unwrap();
+            let values = keys.values_mut().next().unwrap();
+            *values = map_one(values, pick, |_| json!(OTHER_CONDITION_VALUE));
+            b
+        }
+        Difference::Id | Difference::Version | Difference::DuplicateStatement => {
+            unreachable!("a document-level difference")
+        }
+    };
+    (a, b)
+}
+
+/// A document (based on `doc`) and a copy of it with difference `d`. `extra` is used as the
+/// statement to differ in when `doc` has none.
+fn differ(doc: &Value, extra: &Value, d: Difference, pick: usize) -> (Value, Value) {
+    let mut list = statement_list(doc);
+    if list.is_empty() {
+        list.push(extra.clone());
+    }
+    let i = pick % list.len();
+    let base = with_statements(doc, list.clone());
+    match d {
+        Difference::Id => {
+            let mut b = base.clone();
+            match doc.get("Id").and_then(Value::as_str) {
+                Some(_) if pick % 2 == 0 => {
+                    b.as_object_mut().unwrap().remove("Id");
+                }
+                Some(id) => b["Id"] = json!(format!("{id}x")),
+                None => b["Id"] = json!("added"),
+            }
+            (base, b)
+        }
+        Difference::Version => {
+            let mut a = base.clone();
+            a["Version"] = json!("2012-10-17");
+            let mut b = base;
+            b.as_object_mut().unwrap().remove("Version");
+            (a, b)
+        }
+        Difference::DuplicateStatement => {
+            let mut dup = list.clone();
+            dup.insert(pick % (list.len() + 1), list[i].clone());
+            (base, with_statements(doc, dup))
+        }
+        _ => {
+            let (sa, sb) = differ_statement(&list[i], d, pick / 7);
+            let (mut la, mut lb) = (list.clone(), list);
+            la[i] = sa;
+            lb[i] = sb;
+            (with_statements(doc, la), with_statements(doc, lb))
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// Every difference §4 does not list as equal gives two documents that are not equivalent,
+    /// whatever the rest of the document says: no two such documents share a canonical form.
+    #[test]
+    fn differences_outside_the_equal_list_are_not_equivalent(
+        doc in document(),
+        extra in statement(),
+        pick in any::<usize>(),
+        seed in any::<u64>(),
+    ) {
+        for d in DIFFERENCES {
+            let (a, b) = differ(&doc, &extra, d, pick);
+            let (pa, pb) = (policy(&a), policy(&b));
+            prop_assert!(!equivalent(&pa, &pb), "{:?}: judged equivalent:\n{}\nvs\n{}", d, a, b);
+            prop_assert!(!equivalent(&pb, &pa), "{:?}: not symmetric:\n{}\nvs\n{}", d, a, b);
+            prop_assert_ne!(pa.canonical_json(), pb.canonical_json(), "{:?}", d);
+            prop_assert_ne!(pa.to_canonical_string(), pb.to_canonical_string(), "{:?}", d);
+            // Reshaping one side in the ways §4 calls equal does not hide the difference.
+            let shuffled_b = shuffled(&b, &mut Rng(seed | 1), 0);
+            prop_assert!(!equivalent(&pa, &policy(&shuffled_b)), "{:?}: hidden by a reshape:\n{}\nvs\n{}", d, a, shuffled_b);
+        }
+    }
+
+    /// Statement-level differences other than the `Sid` make statements different even when the
+    /// `Sid` is ignored (so adoption never takes a statement that grants something else); another
+    /// `Sid` alone is ignored there and nowhere else.
+    #[test]
+    fn statement_differences_survive_ignoring_the_sid(s in statement(), pick in any::<usize>()) {
+        for d in DIFFERENCES {
+            if matches!(d, Difference::Id | Difference::Version | Difference::DuplicateStatement) {
+                continue;
+            }
+            let (a, b) = differ_statement(&s, d, pick);
+            let (sa, sb) = (Statement::from_value(&a).unwrap(), Statement::from_value(&b).unwrap());
+            prop_assert!(!sa.equivalent(&sb), "{:?}:\n{}\nvs\n{}", d, a, b);
+            prop_assert_ne!(sa.canonical_json(), sb.canonical_json());
+            prop_assert_eq!(sa.equivalent_ignoring_sid(&sb), d == Difference::Sid, "{:?}:\n{}\nvs\n{}", d, a, b);
+            prop_assert!(sa.equivalent(&sa.clone()) && sa.equivalent_ignoring_sid(&sa.clone()));
+        }
     }
 }
