@@ -487,6 +487,21 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
                         .is_some_and(|r| r.name == s.identity || s.record.identities().any(|n| n == r.name))
                 })
             });
+            // An object now points at another identity: xacct's `identityRef` was changed by hand,
+            // not removed. That is an update (set it back), not a re-creation.
+            let retargeted: Option<String> = if gone {
+                m.targets().iter().find_map(|t| t.identity_ref.as_ref().map(|r| r.name.clone()))
+            } else {
+                None
+            };
+            if let Some(d) = drift.as_mut().filter(|_| retargeted.is_some()) {
+                d.detail = format!(
+                    "`{}` was edited since xacct last patched it: its `identityRef` now names `{}`",
+                    i.written,
+                    retargeted.as_deref().unwrap_or_default()
+                );
+            }
+            let gone = gone && retargeted.is_none();
             if let (true, Some(d)) = (gone, drift.as_mut()) {
                 d.kind = DriftKind::Deleted;
                 d.detail = format!(
@@ -518,8 +533,15 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
                 c.diff = Some(xacct_manifest::unified_diff(i.written, text, &patched.text));
                 c.write = Some(patched.text.clone());
                 c.drift = edited;
-                c.reason = edited.then(|| {
-                    if gone { "xacct's edits were removed outside xacct" } else { "edited outside xacct" }.to_string()
+                c.reason = edited.then(|| match (&retargeted, gone) {
+                    (Some(other), _) => {
+                        format!(
+                            "`identityRef` was changed outside xacct to `{other}`: setting it back to `{}`",
+                            want.name
+                        )
+                    }
+                    (None, true) => "xacct's edits were removed outside xacct".to_string(),
+                    (None, false) => "edited outside xacct".to_string(),
                 });
             } else if i.stored.is_none() {
                 c.actions = vec![Action::Adopt];

@@ -691,6 +691,39 @@ async fn manifest_edited_outside_xacct_is_update_marked_drift_and_still_unpatche
 }
 
 #[tokio::test]
+async fn manifest_whose_identity_ref_was_changed_by_hand_is_update_marked_drift_naming_both() {
+    let mut w = dev_world();
+    w.converge().await;
+    let applied = w.read_file(DEV_MANIFEST);
+    let name = &dev_identity().name;
+    let edited = applied.replacen(
+        &format!("kind: AWSClusterRoleIdentity\n    name: {name}\n"),
+        "kind: AWSClusterRoleIdentity\n    name: edited-by-hand\n",
+        1,
+    );
+    assert_ne!(edited, applied);
+    w.write_file(DEV_MANIFEST, &edited);
+
+    let p = w.plan().await;
+    let c = change(&p, &mdev());
+    assert_eq!(c.actions, [Action::Update], "{:?}", c.reason);
+    assert!(c.drift);
+    assert_eq!(
+        c.reason.as_deref(),
+        Some(
+            format!("`identityRef` was changed outside xacct to `edited-by-hand`: setting it back to `{name}`")
+                .as_str()
+        )
+    );
+    assert_eq!(c.write.as_deref(), Some(applied.as_str()));
+    assert_eq!(p.drift.len(), 1, "{:#?}", p.drift);
+    assert_eq!(p.drift[0].kind, DriftKind::Modified);
+    assert!(p.drift[0].detail.ends_with("its `identityRef` now names `edited-by-hand`"), "{}", p.drift[0].detail);
+    w.apply(&p).await;
+    assert_all_noop(&w.plan().await);
+}
+
+#[tokio::test]
 async fn manifest_with_xacct_edits_removed_is_create_marked_drift() {
     let mut w = dev_world();
     let first = w.converge().await;

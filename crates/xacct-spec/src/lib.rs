@@ -16,7 +16,8 @@
 //! let loaded = xacct_spec::parse_str(Path::new("xacct.yaml"), text).unwrap();
 //! let desired = loaded.spec.desired();
 //! let order: Vec<String> = desired.graph.levels().concat().iter().map(|a| a.to_string()).collect();
-//! assert_eq!(order, ["role.dev", "role.management", "assume_policy.management", "trust.dev"]);
+//! // Level by level (roles first); within a level by kind (trust before the assume policy), then name.
+//! assert_eq!(order, ["role.dev", "role.management", "trust.dev", "assume_policy.management"]);
 //! ```
 
 pub mod address;

@@ -303,7 +303,7 @@ impl Cx {
                 &im,
                 "session_name",
                 "defaults.identity",
-                "a session name (2–64 characters of letters, digits and `+=,.@-`)",
+                "a session name (2–64 characters of letters, digits and `+=,.@_-`)",
                 rules::session_name,
             ) {
                 Some(s) => d.session_name = s,
@@ -400,14 +400,14 @@ impl Cx {
                     &am,
                     "external_id",
                     &f,
-                    "an external ID (2–1,224 characters of letters, digits and `+=,.@:/-`)",
+                    "an external ID (2–1,224 characters of letters, digits and `+=,.@:/_-`)",
                     rules::external_id,
                 );
                 let session_name = self.opt_checked(
                     &am,
                     "session_name",
                     &f,
-                    "a session name (2–64 characters of letters, digits and `+=,.@-`)",
+                    "a session name (2–64 characters of letters, digits and `+=,.@_-`)",
                     rules::session_name,
                 );
                 Some(Access::AssumeRole { role: role?, external_id: external_id?, session_name: session_name? })
@@ -440,8 +440,10 @@ impl Cx {
 
     fn duration(&mut self, node: &Node, field: &str) -> Option<u32> {
         let text = self.string(node, field, "a number of seconds between 900 and 43200")?;
+        // A quoted `"3600"` is a string: say so rather than read a number out of it.
+        let quoted = matches!(node.value, Value::Scalar { quoted: true, .. });
         match text.parse::<u32>() {
-            Ok(n) if (900..=43200).contains(&n) => {
+            Ok(n) if !quoted && (900..=43200).contains(&n) => {
                 if n > 3600 {
                     self.warn(
                         node.pos,
@@ -757,7 +759,7 @@ impl Cx {
             &m,
             "external_id",
             field,
-            "an external ID (2–1,224 characters of letters, digits and `+=,.@:/-`)",
+            "an external ID (2–1,224 characters of letters, digits and `+=,.@:/_-`)",
             rules::external_id,
         );
         let identity = self.identity(m.get("identity"), field, name.as_deref(), d);
@@ -820,7 +822,7 @@ impl Cx {
             &m,
             "session_name",
             &field,
-            "a session name (2–64 characters of letters, digits and `+=,.@-`)",
+            "a session name (2–64 characters of letters, digits and `+=,.@_-`)",
             rules::session_name,
         ) {
             Some(s) => id.session_name = s,

@@ -94,6 +94,23 @@ fn duration_range_and_chaining_warning() {
 }
 
 #[test]
+fn a_quoted_duration_is_a_string_not_a_number() {
+    for (yaml, found) in [("\"3600\"", "string \"3600\""), ("'3600'", "string \"3600\"")] {
+        let e = one_error(&format!(
+            "{HEAD}workloads:\n  - name: dev\n    account: \"222222222222\"\n    identity: {{ duration_seconds: {yaml} }}\n"
+        ));
+        assert_eq!(e.field, "workloads[0].identity.duration_seconds");
+        assert!(e.message.ends_with(&format!("found {found}")), "{}", e.message);
+    }
+    // In `defaults` too, and in a JSON file, where a number is unquoted.
+    let e = one_error(&format!("{HEAD}defaults: {{ identity: {{ duration_seconds: \"900\" }} }}\nworkloads: []\n"));
+    assert_eq!(e.field, "defaults.identity.duration_seconds");
+    let json = r#"{"version": 1, "management": {"account": "111111111111"}, "workloads": [{"name": "dev", "account": "222222222222", "identity": {"duration_seconds": 3600}}]}"#;
+    let ok = parse_str(&dir().join("x.json"), json).unwrap();
+    assert_eq!(ok.spec.workloads[0].identity.duration_seconds, Some(3600));
+}
+
+#[test]
 fn every_allowed_namespaces_form() {
     let cases = [
         ("all", AllowedNamespaces::All),
