@@ -110,3 +110,61 @@ fn a_markdown_plan_stays_under_the_pull_request_comment_limit() {
     r.assert_code(0);
     assert!(r.stdout.contains("<details>") && !r.stdout.contains("left out"), "{}", r.stdout);
 }
+
+#[test]
+fn json_and_another_format_are_refused_not_silently_merged() {
+    for cmd in ["plan", "drift"] {
+        let r = xacct(&[cmd, "--json", "--format", "markdown", "-f", "examples/two-accounts/xacct.yaml"]);
+        r.assert_code(1);
+        assert!(r.stderr.contains("the argument '--json' cannot be used with '--format <FORMAT>'"), "{}", r.stderr);
+        assert!(r.stdout.is_empty(), "{}", r.stdout);
+    }
+}
+
+#[test]
+fn file_is_offered_only_by_commands_that_read_the_file() {
+    for args in [&["policy", "fmt", "-f", "x.yaml", "-"][..], &["completions", "bash", "-f", "x.yaml"]] {
+        let r = xacct(args);
+        r.assert_code(1);
+        assert!(r.stderr.contains("unexpected argument '-f'"), "{args:?}: {}", r.stderr);
+    }
+    for cmd in ["validate", "graph", "plan", "apply", "drift", "verify", "destroy", "state", "force-unlock"] {
+        let r = xacct(&[cmd, "--help"]);
+        r.assert_code(0);
+        assert!(r.stdout.contains("-f, --file <FILE>"), "{cmd} --help:\n{}", r.stdout);
+    }
+    for cmd in ["policy", "completions"] {
+        let r = xacct(&[cmd, "--help"]);
+        assert!(!r.stdout.contains("--file"), "{cmd} --help:\n{}", r.stdout);
+    }
+}
+
+#[test]
+fn state_flags_work_after_the_subcommand_and_an_empty_state_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("xacct.yaml");
+    std::fs::write(&file, "version: 1\nmanagement: { account: \"111111111111\" }\nworkloads: []\n").unwrap();
+    let f = file.to_str().unwrap();
+    for args in [
+        &[
+            "state",
+            "list",
+            "-f",
+            f,
+            "--lock-timeout",
+            "1s",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ][..],
+        &["state", "--lock-timeout", "1s", "list", "-f", f],
+        &["state", "-f", f, "list", "--parallelism", "2"],
+    ] {
+        let r = xacct(args);
+        r.assert_code(0);
+        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+        assert!(r.stderr.contains("There is no state yet in local file"), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("nothing has been applied"), "{args:?}: {}", r.stderr);
+    }
+}

@@ -69,11 +69,18 @@ fn blocks(page: &Path) -> Vec<Block> {
             i += 1;
             continue;
         }
+        let ticks = fence.len() - fence.trim_start_matches('`').len();
         let lang = fence.trim_start_matches('`').trim();
         let start = i;
         i += 1;
         let mut body = Vec::new();
-        while i < lines.len() && !lines[i].trim_start().starts_with("```") {
+        // A fence closes on a line of at least as many backticks and nothing else (so a
+        // ````console block can show output that holds a ``` fence).
+        let closes = |l: &str| {
+            let l = l.trim();
+            l.len() >= ticks && l.bytes().all(|b| b == b'`')
+        };
+        while i < lines.len() && !closes(lines[i]) {
             body.push((i + 1, lines[i]));
             i += 1;
         }
@@ -359,7 +366,7 @@ fn the_runner_reads_blocks_commands_continuations_and_settings() {
     let page = dir.path().join("page.md");
     std::fs::write(
         &page,
-        "text\n<!-- doctest: dir=policy-diff live -->\n```console\n$ xacct a \\\n    b\nout 1\n$ echo $?\n0\n```\n```sh\n$ not run\n```\n```console\n$ plain\n```\n",
+        "text\n<!-- doctest: dir=policy-diff live -->\n```console\n$ xacct a \\\n    b\nout 1\n$ echo $?\n0\n```\n```sh\n$ not run\n```\n````console\n$ plain\n```\nfenced\n```\n````\n",
     )
     .unwrap();
     // `blocks` wants pages under the repository; read this one directly.
@@ -376,6 +383,7 @@ fn the_runner_reads_blocks_commands_continuations_and_settings() {
     assert_eq!(b[0].steps[0].expected, "out 1\n");
     assert_eq!((b[0].steps[1].command.as_str(), b[0].steps[1].expected.as_str()), ("echo $?", "0\n"));
     assert_eq!((b[1].dir.as_deref(), b[1].live), (None, false));
+    assert_eq!(b[1].steps[0].expected, "```\nfenced\n```\n");
     assert_eq!(
         normalise("lock 0f3c2a9e-1b2c-4d5e-8f90-123456789abc at 2026-12-01T19:01:37.123Z  \n\n"),
         "lock 2b1f6c0e-0000-4000-8000-000000000001 at 2026-01-01T00:00:00Z\n"

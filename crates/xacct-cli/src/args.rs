@@ -16,19 +16,37 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub global: Global,
+    pub options: Options,
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// Options every command takes.
 #[derive(Debug, Args)]
-pub struct Global {
-    /// The desired-state file.
-    #[arg(short = 'f', long = "file", global = true, default_value = "xacct.yaml", env = "XACCT_FILE")]
-    pub file: PathBuf,
+pub struct Options {
     /// When to colour output (NO_COLOR is honoured with `auto`).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+/// `-f/--file`, on the commands that read the desired-state file (not `policy` or `completions`).
+#[derive(Debug, Clone, Args)]
+pub struct FileArg {
+    /// The desired-state file.
+    #[arg(short = 'f', long = "file", global = true, default_value = "xacct.yaml", env = "XACCT_FILE")]
+    pub file: PathBuf,
+}
+
+/// What the commands that read the desired-state file are given.
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub file: PathBuf,
+}
+
+impl From<&FileArg> for Global {
+    fn from(f: &FileArg) -> Self {
+        Global { file: f.file.clone() }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -145,6 +163,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
+    #[command(flatten)]
+    pub file: FileArg,
     /// Print the diagnostics as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -152,6 +172,8 @@ pub struct ValidateArgs {
 
 #[derive(Debug, Args)]
 pub struct GraphArgs {
+    #[command(flatten)]
+    pub file: FileArg,
     /// Output format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
@@ -167,13 +189,13 @@ pub enum GraphFormat {
 #[derive(Debug, Clone, Args)]
 pub struct LiveArgs {
     /// Send every AWS request here (an emulator); also read from AWS_ENDPOINT_URL.
-    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    #[arg(long, env = "AWS_ENDPOINT_URL", global = true)]
     pub endpoint_url: Option<String>,
     /// The AWS region for STS and S3 (IAM is global).
-    #[arg(long, env = "AWS_REGION")]
+    #[arg(long, env = "AWS_REGION", global = true)]
     pub region: Option<String>,
     /// Accounts read, and steps applied, at once.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, global = true)]
     pub parallelism: usize,
 }
 
@@ -181,7 +203,7 @@ pub struct LiveArgs {
 #[derive(Debug, Args)]
 pub struct LockArgs {
     /// Wait this long for a held state lock instead of failing at once (e.g. `30s`, `2m`).
-    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    #[arg(long, default_value = "0s", value_parser = parse_duration, global = true)]
     pub lock_timeout: std::time::Duration,
 }
 
@@ -206,6 +228,8 @@ pub enum OutputFormat {
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
+    pub file: FileArg,
+    #[command(flatten)]
     pub live: LiveArgs,
     #[command(flatten)]
     pub lock: LockArgs,
@@ -213,7 +237,7 @@ pub struct PlanArgs {
     #[arg(short = 'o', long = "out")]
     pub out: Option<PathBuf>,
     /// Print the plan as JSON (same as `--format json`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
@@ -232,6 +256,8 @@ pub struct PlanArgs {
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
+    pub file: FileArg,
+    #[command(flatten)]
     pub live: LiveArgs,
     #[command(flatten)]
     pub lock: LockArgs,
@@ -248,9 +274,11 @@ pub struct ApplyArgs {
 #[derive(Debug, Args)]
 pub struct DriftArgs {
     #[command(flatten)]
+    pub file: FileArg,
+    #[command(flatten)]
     pub live: LiveArgs,
     /// Print the report as JSON (same as `--format json`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
     /// Output format (`markdown` for a pull-request comment or a job summary).
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
@@ -259,6 +287,8 @@ pub struct DriftArgs {
 
 #[derive(Debug, Args)]
 pub struct DestroyArgs {
+    #[command(flatten)]
+    pub file: FileArg,
     #[command(flatten)]
     pub live: LiveArgs,
     #[command(flatten)]
@@ -270,6 +300,8 @@ pub struct DestroyArgs {
 
 #[derive(Debug, Args)]
 pub struct StateArgs {
+    #[command(flatten)]
+    pub file: FileArg,
     #[command(flatten)]
     pub live: LiveArgs,
     #[command(flatten)]
@@ -336,6 +368,8 @@ pub enum StateCommand {
 #[derive(Debug, Args)]
 pub struct ForceUnlockArgs {
     #[command(flatten)]
+    pub file: FileArg,
+    #[command(flatten)]
     pub live: LiveArgs,
     /// The lock ID, as the lock error printed it.
     pub id: String,
@@ -343,6 +377,8 @@ pub struct ForceUnlockArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
+    #[command(flatten)]
+    pub file: FileArg,
     #[command(flatten)]
     pub live: LiveArgs,
     /// Print the report as JSON.

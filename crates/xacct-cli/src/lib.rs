@@ -35,7 +35,7 @@ pub fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
         }
     };
-    let printer = Printer::new(cli.global.color);
+    let printer = Printer::new(cli.options.color);
     match commands::run(cli, &printer) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Differs) => ExitCode::from(2),

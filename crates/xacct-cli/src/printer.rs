@@ -46,10 +46,7 @@ impl Printer {
 
     /// An error and its causes, to stderr.
     pub fn error(&self, err: &anyhow::Error) {
-        let mut text = format!("{err}");
-        for cause in err.chain().skip(1) {
-            text.push_str(&format!("\n  caused by: {cause}"));
-        }
+        let text = error_text(err);
         if text.starts_with("error: ") {
             self.status(&self.paint_err("31", &text));
         } else {
@@ -74,4 +71,13 @@ pub fn paint(on: bool, code: &str, text: &str) -> String {
     } else {
         text.to_string()
     }
+}
+
+/// An error and its causes, as `xacct` prints them (without the `error: ` tag it adds).
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = format!("{err}");
+    for cause in err.chain().skip(1) {
+        text.push_str(&format!("\n  caused by: {cause}"));
+    }
+    text
 }

@@ -37,4 +37,5 @@ mod text;
 
 pub use drift::{drift_human, drift_json, drift_markdown};
 pub use plan::{plan_human, plan_json, plan_markdown, MARKDOWN_LIMIT};
+pub use md::failure_markdown;
 pub use style::Style;

@@ -95,3 +95,23 @@ pub(crate) fn push_diagnostics_limited(out: &mut String, diagnostics: &[Diagnost
     }
     out.push('\n');
 }
+
+/// A command that failed before it had anything to show (a held lock, unreadable state, an
+/// invalid file), as Markdown: a heading saying so and the error in a fence. CI posts stdout as
+/// the comment, so the comment says what went wrong instead of being empty.
+pub fn failure_markdown(command: &str, error: &str) -> String {
+    let body: String = text::lines(error).into_iter().map(|l| l + "\n").collect();
+    let fence = "`".repeat(longest_run(&body, '`').max(2) + 1);
+    format!("### xacct {command}: failed\n\nNothing was planned or changed.\n\n{fence}\n{body}{fence}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_failure_is_a_heading_and_a_fence_that_backticks_cannot_close() {
+        let md = super::failure_markdown("plan", "error: state is locked by `ci`\n```\nhint: wait");
+        assert!(md.starts_with("### xacct plan: failed\n\nNothing was planned or changed.\n\n````\n"), "{md}");
+        assert!(md.ends_with("hint: wait\n````\n"), "{md}");
+        assert!(!md.contains('\u{1b}'));
+    }
+}

@@ -53,7 +53,31 @@ async fn make_plan(
     Ok(plan)
 }
 
+/// Run `command`; when it fails before printing its report and the format is Markdown, print the
+/// error as Markdown on stdout too, so that a CI job posting stdout as a comment says what failed.
+fn markdown_on_failure(
+    command: &str,
+    f: OutputFormat,
+    printer: &Printer,
+    run: impl FnOnce(&mut bool) -> anyhow::Result<Outcome>,
+) -> anyhow::Result<Outcome> {
+    let mut printed = false;
+    let result = run(&mut printed);
+    if let (Err(e), false, OutputFormat::Markdown) = (&result, printed, f) {
+        let text = crate::printer::error_text(e);
+        let text = if text.starts_with("error: ") { text } else { format!("error: {text}") };
+        printer.out(&xacct_render::failure_markdown(command, &text));
+    }
+    result
+}
+
 pub fn plan(global: &Global, args: &PlanArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    markdown_on_failure("plan", format(args.json, args.format), printer, |printed| {
+        plan_run(global, args, printer, printed)
+    })
+}
+
+fn plan_run(global: &Global, args: &PlanArgs, printer: &Printer, printed: &mut bool) -> anyhow::Result<Outcome> {
     let targets = args.targets.iter().map(|t| t.parse::<Address>()).collect::<Result<Vec<_>, _>>()?;
     let rt = runtime()?;
     rt.block_on(async {
@@ -66,6 +90,7 @@ pub fn plan(global: &Global, args: &PlanArgs, printer: &Printer) -> anyhow::Resu
         lock.release().await?;
         let plan = plan?;
         print_plan(&plan, format(args.json, args.format), printer);
+        *printed = true;
         let has_errors = plan.errors().next().is_some();
         if let Some(out) = args.out.as_ref().filter(|_| !has_errors) {
             plan.save(out).with_context(|| format!("cannot save the plan to `{}`", out.display()))?;
@@ -87,6 +112,12 @@ pub fn plan(global: &Global, args: &PlanArgs, printer: &Printer) -> anyhow::Resu
 }
 
 pub fn drift(global: &Global, args: &DriftArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    markdown_on_failure("drift", format(args.json, args.format), printer, |printed| {
+        drift_run(global, args, printer, printed)
+    })
+}
+
+fn drift_run(global: &Global, args: &DriftArgs, printer: &Printer, printed: &mut bool) -> anyhow::Result<Outcome> {
     let rt = runtime()?;
     rt.block_on(async {
         let cx = Context::new(global, &args.live, printer).await?;
@@ -105,6 +136,7 @@ pub fn drift(global: &Global, args: &DriftArgs, printer: &Printer) -> anyhow::Re
             OutputFormat::Markdown => xacct_render::drift_markdown(&report),
         };
         printer.out(&text);
+        *printed = true;
         if report.has_errors() {
             bail!("drift detection could not read everything (above)");
         }

@@ -12,16 +12,16 @@ use crate::{Outcome, Printer};
 
 pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
     match cli.command {
-        Command::Validate(a) => validate::run(&cli.global, &a, printer),
-        Command::Graph(a) => graph::run(&cli.global, &a, printer),
+        Command::Validate(a) => validate::run(&(&a.file).into(), &a, printer),
+        Command::Graph(a) => graph::run(&(&a.file).into(), &a, printer),
         Command::Policy(a) => policy::run(&a, printer),
-        Command::Plan(a) => live::plan(&cli.global, &a, printer),
-        Command::Apply(a) => live::apply(&cli.global, &a, printer),
-        Command::Drift(a) => live::drift(&cli.global, &a, printer),
-        Command::Verify(a) => live::verify(&cli.global, &a, printer),
-        Command::Destroy(a) => live::destroy(&cli.global, &a, printer),
-        Command::State(a) => state::run(&cli.global, &a, printer),
-        Command::ForceUnlock(a) => state::force_unlock(&cli.global, &a, printer),
+        Command::Plan(a) => live::plan(&(&a.file).into(), &a, printer),
+        Command::Apply(a) => live::apply(&(&a.file).into(), &a, printer),
+        Command::Drift(a) => live::drift(&(&a.file).into(), &a, printer),
+        Command::Verify(a) => live::verify(&(&a.file).into(), &a, printer),
+        Command::Destroy(a) => live::destroy(&(&a.file).into(), &a, printer),
+        Command::State(a) => state::run(&(&a.file).into(), &a, printer),
+        Command::ForceUnlock(a) => state::force_unlock(&(&a.file).into(), &a, printer),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();

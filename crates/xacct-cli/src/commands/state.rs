@@ -10,11 +10,14 @@ pub fn run(global: &Global, args: &StateArgs, printer: &Printer) -> anyhow::Resu
     runtime()?.block_on(async {
         let cx = Context::new(global, &args.live, printer).await?;
         match &args.command {
-            StateCommand::List => {
-                if let Some(s) = cx.load_state().await? {
-                    printer.out(&s.resources.keys().cloned().collect::<Vec<_>>().join("\n"));
+            StateCommand::List => match cx.load_state().await? {
+                Some(s) if !s.resources.is_empty() => {
+                    printer.out(&s.resources.keys().cloned().collect::<Vec<_>>().join("\n"))
                 }
-            }
+                Some(_) => printer.status(&format!("The state in {} holds no resources.", cx.backend.describe())),
+                None => printer
+                    .status(&format!("There is no state yet in {}: nothing has been applied.", cx.backend.describe())),
+            },
             StateCommand::Show { address } => {
                 let s = cx.load_state().await?.context("there is no state yet")?;
                 let r = s.show(address)?;
