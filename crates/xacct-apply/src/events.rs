@@ -22,8 +22,13 @@ pub enum Event {
     Skipped { address: Address, because: String },
     /// State was saved.
     StateSaved { serial: u64 },
-    /// Saving state failed: what was written is not recorded.
+    /// Saving state failed (emitted once, for the first refusal): nothing new is started, steps
+    /// in flight finish, and nothing more is written to the backend; the state the executor
+    /// returns holds everything that happened.
     StateError { error: String },
+    /// The state the backend refused was saved to `path` instead; `push` is the command that
+    /// puts it back. Emitted by the caller after the run (the executor writes no files itself).
+    StateBackup { path: String, push: String },
     /// The run was interrupted: nothing new is started.
     Interrupted,
 }

@@ -38,8 +38,13 @@ pub struct Report {
     pub done: Vec<Address>,
     pub failed: Vec<(Address, String)>,
     pub skipped: Vec<Address>,
-    /// Saving state failed at some point (the last error).
+    /// Saving state failed (the first error). From then on no step was started and nothing more
+    /// was written to the backend: the state [`apply`] returns holds what happened, and the caller
+    /// must save it elsewhere (see [`save_errored_state`](crate::save_errored_state)).
     pub state_error: Option<String>,
+    /// Steps whose outcome is recorded in the returned state but not in the backend (the one
+    /// whose checkpoint failed, and those in flight then that finished after).
+    pub unsaved: Vec<Address>,
     pub interrupted: bool,
 }
 
@@ -90,7 +95,9 @@ pub async fn apply(
         let mut i = 0;
         while i < pending.len() {
             let c = &steps[&pending[i]];
-            let because = if interrupted {
+            let because = if report.state_error.is_some() {
+                Some(STATE_NOT_SAVED.to_string())
+            } else if interrupted {
                 Some("the run was interrupted".to_string())
             } else {
                 c.depends_on.iter().find(|d| failed.contains(*d)).map(|b| format!("`{b}` failed or was skipped"))
@@ -106,7 +113,11 @@ pub async fn apply(
         }
         // Start what is ready.
         let mut i = 0;
-        while i < pending.len() && running.len() < opts.parallelism.max(1) && !interrupted {
+        while i < pending.len()
+            && running.len() < opts.parallelism.max(1)
+            && !interrupted
+            && report.state_error.is_none()
+        {
             let c = &steps[&pending[i]];
             if c.depends_on.iter().all(|d| finished.contains(d) || !steps.contains_key(d) && !failed.contains(d)) {
                 let c = c.clone();
@@ -122,7 +133,10 @@ pub async fn apply(
                     let before = snapshot(&state, &c);
                     record(&mut state, &c);
                     if let Err(e) = xacct_state::commit(backend, &mut state, &opts.xacct_version).await {
+                        // Nothing was written for this step; the run stops here like any other
+                        // refused checkpoint.
                         restore(&mut state, before);
+                        state_failed(&e, sink, &mut report);
                         let error = format!("state could not be saved before writing the manifest: {e}");
                         sink.event(&Event::Failed {
                             address: c.address.clone(),
@@ -131,7 +145,7 @@ pub async fn apply(
                         });
                         failed.insert(c.address.clone());
                         report.failed.push((c.address.clone(), error));
-                        continue;
+                        break;
                     }
                     sink.event(&Event::StateSaved { serial: state.serial });
                     recorded_ahead.insert(c.address.clone(), before);
@@ -196,7 +210,7 @@ pub async fn apply(
                 if c.kind != "role" {
                     if recorded_ahead.remove(&address).is_none() {
                         record(&mut state, c);
-                        save(backend, &mut state, opts, sink, &mut report).await;
+                        save(backend, &mut state, opts, sink, &mut report, &address).await;
                     }
                     sink.event(&Event::Done { address: address.clone(), action: c.action(), elapsed_ms });
                     report.done.push(address);
@@ -206,7 +220,7 @@ pub async fn apply(
                 if let Some(before) = recorded_ahead.remove(&address) {
                     // The file was not written: take back what was recorded ahead of it.
                     restore(&mut state, before);
-                    save(backend, &mut state, opts, sink, &mut report).await;
+                    save(backend, &mut state, opts, sink, &mut report, &address).await;
                 }
                 sink.event(&Event::Failed { address: address.clone(), action: c.action(), error: error.clone() });
                 failed.insert(address.clone());
@@ -253,16 +267,42 @@ fn restore(state: &mut State, before: Snapshot) {
     }
 }
 
-/// Checkpoint state, reporting a failure to save.
-async fn save(backend: &dyn Backend, state: &mut State, opts: &ApplyOptions, sink: &dyn Sink, report: &mut Report) {
-    match xacct_state::commit(backend, state, &opts.xacct_version).await {
-        Ok(()) => sink.event(&Event::StateSaved { serial: state.serial }),
-        Err(e) => {
-            let msg = e.to_string();
-            sink.event(&Event::StateError { error: msg.clone() });
-            report.state_error = Some(msg);
+/// Why steps are skipped once a checkpoint failed.
+const STATE_NOT_SAVED: &str = "state could not be saved, so nothing new is started";
+
+/// Checkpoint state after `address`'s step. Once a checkpoint has failed nothing more is written
+/// to the backend: the step's outcome stays in `state` only, and is listed as unsaved.
+async fn save(
+    backend: &dyn Backend,
+    state: &mut State,
+    opts: &ApplyOptions,
+    sink: &dyn Sink,
+    report: &mut Report,
+    address: &Address,
+) {
+    if report.state_error.is_none() {
+        match xacct_state::commit(backend, state, &opts.xacct_version).await {
+            Ok(()) => {
+                sink.event(&Event::StateSaved { serial: state.serial });
+                return;
+            }
+            Err(e) => state_failed(&e, sink, report),
         }
     }
+    report.unsaved.push(address.clone());
+}
+
+/// The first refused checkpoint: report it; the caller stops scheduling.
+fn state_failed(e: &xacct_state::StateError, sink: &dyn Sink, report: &mut Report) {
+    // With its causes: "could not write state backup `…`: Permission denied (os error 13)".
+    let mut msg = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        msg.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    sink.event(&Event::StateError { error: msg.clone() });
+    report.state_error.get_or_insert(msg);
 }
 
 fn record(state: &mut State, c: &Change) {

@@ -381,3 +381,173 @@ async fn a_panicking_step_is_a_failed_step() {
     let skipped: Vec<String> = report.skipped.iter().map(ToString::to_string).collect();
     assert_eq!(skipped, [M_DEV]);
 }
+
+/// A local backend that takes `allow` checkpoints, then refuses every write (a serial conflict,
+/// as when someone else wrote state under the lock).
+struct Refusing {
+    inner: LocalBackend,
+    allow: std::sync::atomic::AtomicUsize,
+    refused: std::sync::atomic::AtomicUsize,
+}
+
+impl Refusing {
+    fn new(inner: &LocalBackend, allow: usize) -> Refusing {
+        Refusing { inner: inner.clone(), allow: allow.into(), refused: 0.into() }
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for Refusing {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    async fn load(&self) -> Result<Option<State>, xacct_state::StateError> {
+        self.inner.load().await
+    }
+    async fn persist(&self, state: &State) -> Result<(), xacct_state::StateError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.allow.fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1)).is_err() {
+            self.refused.fetch_add(1, SeqCst);
+            return Err(xacct_state::StateError::StaleSerial { stored: 99, incoming: state.serial });
+        }
+        self.inner.persist(state).await
+    }
+    async fn lock(&self, info: &xacct_state::LockInfo) -> Result<(), xacct_state::StateError> {
+        self.inner.lock(info).await
+    }
+    async fn unlock(&self, id: &str) -> Result<(), xacct_state::StateError> {
+        self.inner.unlock(id).await
+    }
+}
+
+fn addresses(list: &[xacct_spec::Address]) -> Vec<String> {
+    let mut v: Vec<String> = list.iter().map(ToString::to_string).collect();
+    v.sort();
+    v
+}
+
+fn keys(state: &State) -> Vec<String> {
+    state.resources.keys().cloned().collect()
+}
+
+#[tokio::test]
+async fn a_refused_checkpoint_starts_nothing_new_and_returns_everything_that_happened() {
+    let w = World::new();
+    let p = w.plan(true).await;
+    // One step at a time: trust.dev is saved, trust.test's checkpoint is refused.
+    let backend = Refusing::new(&w.backend, 1);
+    let events = Mutex::new(Vec::new());
+    let sink = |e: &Event| events.lock().unwrap().push(e.clone());
+    let cloud: Arc<dyn Cloud> = w.cloud.clone();
+    let opts = ApplyOptions { parallelism: 1, ..ApplyOptions::default() };
+    let (report, state) = apply(&p, cloud, &backend, None, &opts, &sink).await;
+    let events = events.into_inner().unwrap();
+
+    assert!(!report.ok());
+    let refusal = "refusing to write state serial 2: the stored state already has serial 99; \
+                   someone else wrote state since it was read — re-run to pick up their changes";
+    assert_eq!(report.state_error.as_deref(), Some(refusal), "{report:?}");
+    assert_eq!(addresses(&report.done), ["trust.dev", "trust.test"]);
+    assert_eq!(addresses(&report.unsaved), ["trust.test"]);
+    assert!(report.failed.is_empty(), "{report:?}");
+    assert_eq!(addresses(&report.skipped), ["assume_policy.management", M_DEV]);
+    // Exactly one refused write: nothing more was sent to the backend after it.
+    assert_eq!(backend.refused.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    // The refusal is reported once; no step starts after it; what was pending is skipped, saying why.
+    let at = pos(&events, |e| matches!(e, Event::StateError { .. }));
+    assert_eq!(events.iter().filter(|e| matches!(e, Event::StateError { .. })).count(), 1);
+    assert!(!events[at..].iter().any(|e| matches!(e, Event::Started { .. } | Event::StateSaved { .. })), "{events:#?}");
+    for e in events[at..].iter().filter(|e| matches!(e, Event::Skipped { .. })) {
+        assert!(
+            matches!(e, Event::Skipped { because, .. } if because == "state could not be saved, so nothing new is started"),
+            "{e:?}"
+        );
+    }
+    assert!(at < pos(&events, done("trust.test")), "the step is done all the same: {events:#?}");
+
+    // The backend has the first checkpoint only; the returned state has both steps.
+    let stored = w.state().await.unwrap();
+    assert_eq!((stored.serial, keys(&stored)), (1, vec!["trust.dev".to_string()]));
+    assert_eq!(state.serial, 1, "the serial of the last checkpoint the backend took");
+    assert_eq!(state.lineage, stored.lineage);
+    assert_eq!(keys(&state), ["trust.dev", "trust.test"]);
+    let live = w.cloud.trust(TEST, ROLE).unwrap();
+    assert!(live.contains(&format!("arn:aws:iam::{MGMT}:role/{ROLE}")), "trust.test was written: {live}");
+    assert_eq!(w.cloud.policy(MGMT, ROLE, "xacct-assume-workload-roles"), None, "not started");
+}
+
+#[tokio::test]
+async fn steps_in_flight_when_a_checkpoint_is_refused_finish_and_are_kept() {
+    let w = World::new();
+    let p = w.plan(true).await;
+    // Nothing is ever saved; the three IAM steps are in flight together when the first ends.
+    let backend = Refusing::new(&w.backend, 0);
+    let events = Mutex::new(Vec::new());
+    let sink = |e: &Event| events.lock().unwrap().push(e.clone());
+    let cloud: Arc<dyn Cloud> = w.cloud.clone();
+    let (report, state) = apply(&p, cloud, &backend, None, &ApplyOptions::default(), &sink).await;
+    let events = events.into_inner().unwrap();
+
+    let all = ["assume_policy.management", "trust.dev", "trust.test"];
+    assert_eq!(addresses(&report.done), all, "{report:?}");
+    assert_eq!(addresses(&report.unsaved), all, "{report:?}");
+    assert_eq!(addresses(&report.skipped), [M_DEV]);
+    assert_eq!(backend.refused.load(std::sync::atomic::Ordering::SeqCst), 1, "one attempt, then none");
+    let at = pos(&events, |e| matches!(e, Event::StateError { .. }));
+    for a in all {
+        assert!(pos(&events, started(a)) < at, "{a} started before the refusal: {events:#?}");
+    }
+    assert!(!events[at..].iter().any(|e| matches!(e, Event::Started { .. })), "{events:#?}");
+    assert_eq!(events.iter().filter(|e| matches!(e, Event::Done { .. })).count(), 3);
+    assert!(w.state().await.is_none(), "the backend has nothing");
+    assert_eq!(keys(&state), all);
+    assert_eq!(std::fs::read_to_string(w.dir.path().join("clusters/dev-1.yaml")).unwrap(), MANIFEST, "not started");
+
+    // Saved to a file beside the state, it holds every completed step, with a serial `state push`
+    // accepts, mode 0600, and applying the rest from it converges.
+    let dir = w.dir.path().join("state");
+    let (path, written) = xacct_apply::save_errored_state(&state, &dir, "9.9.9").await.unwrap();
+    assert_eq!(path, dir.join("errored.xacct-state.json"));
+    let saved = LocalBackend::new(&path).load().await.unwrap().unwrap();
+    assert_eq!(saved, written);
+    assert_eq!(
+        (saved.serial, saved.lineage.as_str(), saved.xacct_version.as_str()),
+        (1, state.lineage.as_str(), "9.9.9")
+    );
+    assert_eq!(saved.resources, state.resources);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let pushed = xacct_state::prepare_push(None, &saved, false).unwrap();
+    w.backend.persist(&pushed).await.unwrap();
+    let p = w.plan(true).await;
+    let pending: Vec<String> = p.pending().map(|c| c.address.to_string()).collect();
+    assert_eq!(pending, [M_DEV], "only the skipped step is left");
+    assert!(w.apply(&p, &ApplyOptions::default()).await.0.ok());
+    assert!(!w.plan(true).await.has_changes());
+
+    // A second errored state never overwrites the first.
+    let (again, _) = xacct_apply::save_errored_state(&state, &dir, "9.9.9").await.unwrap();
+    assert_eq!(again, dir.join("errored.xacct-state.1.json"));
+    assert_eq!(LocalBackend::new(&path).load().await.unwrap().unwrap(), written);
+}
+
+#[tokio::test]
+async fn a_refused_checkpoint_before_a_manifest_write_leaves_the_file_alone_and_stops() {
+    let w = World::new();
+    let p = w.plan(true).await;
+    // The three IAM steps are saved; the record made ahead of the manifest edit is refused.
+    let backend = Refusing::new(&w.backend, 3);
+    let cloud: Arc<dyn Cloud> = w.cloud.clone();
+    let (report, state) = apply(&p, cloud, &backend, None, &ApplyOptions::default(), &()).await;
+    assert!(report.state_error.is_some(), "{report:?}");
+    let failed: Vec<String> = report.failed.iter().map(|(a, _)| a.to_string()).collect();
+    assert_eq!(failed, [M_DEV]);
+    assert!(report.failed[0].1.starts_with("state could not be saved before writing the manifest: "), "{report:?}");
+    assert!(report.unsaved.is_empty(), "{report:?}");
+    assert_eq!(std::fs::read_to_string(w.dir.path().join("clusters/dev-1.yaml")).unwrap(), MANIFEST);
+    assert!(!state.resources.contains_key(M_DEV), "the record made ahead is taken back");
+    assert_eq!(keys(&state), keys(&w.state().await.unwrap()));
+}

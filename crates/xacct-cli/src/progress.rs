@@ -57,9 +57,12 @@ impl EventPrinter {
             Event::Failed { address, error, .. } => format!("{address}: {}: {error}", p.paint_err("31", "failed")),
             Event::Skipped { address, because } => format!("{address}: skipped ({because})"),
             Event::StateSaved { .. } => return None,
-            Event::StateError { error } => {
-                format!("{}: state not saved: {error}", p.paint_err("33", "warning"))
-            }
+            Event::StateError { error } => format!(
+                "{}: state not saved: {error}; starting nothing new, letting steps in flight finish",
+                p.paint_err("33", "warning")
+            ),
+            // The final error names the file and the command; no line of its own.
+            Event::StateBackup { .. } => return None,
             Event::Interrupted => format!(
                 "{}: interrupted: letting steps in flight finish, then saving state",
                 p.paint_err("33", "warning")

@@ -271,7 +271,18 @@ async fn execute(
         interrupt: signals.interrupt.clone(),
     };
     let sink = crate::progress::EventPrinter::new(json, printer.clone());
-    let (report, _state) = xacct_apply::apply(plan, cloud, cx.backend.as_ref(), state, &opts, &sink).await;
+    let (report, state) = xacct_apply::apply(plan, cloud, cx.backend.as_ref(), state, &opts, &sink).await;
+    // The backend refused a checkpoint: keep what happened in a local file before anything else.
+    let errored = match &report.state_error {
+        Some(_) => Some(keep_errored_state(cx, &state).await),
+        None => None,
+    };
+    if let Some(Ok(kept)) = &errored {
+        xacct_apply::Sink::event(
+            &sink,
+            &xacct_apply::Event::StateBackup { path: kept.path.display().to_string(), push: kept.push.clone() },
+        );
+    }
     sink.finish();
     let verb = if destroy { "Destroy" } else { "Apply" };
     let line = format!(
@@ -283,8 +294,35 @@ async fn execute(
         cx.cloud.call_count()
     );
     printer.status(&line);
-    if let Some(e) = &report.state_error {
-        bail!("state could not be saved: {e}\nhint: what was applied is live; run `xacct plan` to see it adopted");
+    if let (Some(e), Some(kept)) = (&report.state_error, errored) {
+        let unsaved = if report.unsaved.is_empty() {
+            "none".to_string()
+        } else {
+            report.unsaved.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+        };
+        let stopped = format!(
+            "state could not be saved: {e}\nxacct started nothing new after that and let the steps in flight finish; \
+             applied but missing from {}: {unsaved}",
+            cx.backend.describe()
+        );
+        match kept {
+            Ok(kept) => bail!(
+                "{stopped}\nthe full state, with everything that was applied, is saved in `{}`{}\n\
+                 hint: fix the cause, then push it back with: {}",
+                kept.path.display(),
+                kept.note,
+                kept.push
+            ),
+            // Never printed when it would show something that looks like a credential.
+            Err(why) if xacct_state::check_no_credentials(&state).is_err() => {
+                bail!("{stopped}\nthe full state could not be saved to a file either: {why:#}")
+            }
+            Err(why) => bail!(
+                "{stopped}\nthe full state could not be saved to a file either ({why:#}); here it is — save it \
+                 and push it back with `xacct state push FILE` once the cause is fixed:\n{}",
+                String::from_utf8_lossy(&xacct_state::encode(&state))
+            ),
+        }
     }
     if report.interrupted {
         bail!("interrupted: finished steps are saved in state; run `xacct apply` again to continue");
@@ -293,6 +331,82 @@ async fn execute(
         bail!("some steps failed (above); state records what was done; fix the cause and run `xacct apply` again");
     }
     Ok(Outcome::Success)
+}
+
+/// Where [`keep_errored_state`] saved the state, and the command that pushes it back.
+struct Kept {
+    path: std::path::PathBuf,
+    push: String,
+    /// Why `push` needs `--force`, or empty.
+    note: String,
+}
+
+/// Save the state the backend refused (see [`xacct_apply::save_errored_state`]) beside the local
+/// state file, or in the current directory for a remote backend (or when the state directory
+/// cannot be written), and work out the `xacct state push` command that puts it back.
+async fn keep_errored_state(cx: &Context, state: &xacct_state::State) -> anyhow::Result<Kept> {
+    let here = std::path::PathBuf::from(".");
+    let mut dirs = Vec::new();
+    if let xacct_spec::BackendSpec::Local { path } = &cx.spec.backend {
+        match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => dirs.push(d.to_path_buf()),
+            _ => {}
+        }
+    }
+    dirs.push(here.clone());
+    let mut last = None;
+    let mut saved = None;
+    for dir in &dirs {
+        match xacct_apply::save_errored_state(state, dir, VERSION).await {
+            Ok(s) => {
+                saved = Some(s);
+                break;
+            }
+            Err(e) => last = Some(anyhow::Error::new(e).context(format!("cannot write to `{}`", dir.display()))),
+        }
+    }
+    let Some((path, written)) = saved else {
+        return Err(last.unwrap_or_else(|| anyhow::anyhow!("nowhere to write")));
+    };
+    let path = match path.strip_prefix(&here) {
+        Ok(p) => p.to_path_buf(),
+        Err(_) => path,
+    };
+    // Plain `state push` takes it when the backend still holds the last checkpoint; when someone
+    // wrote state meanwhile it needs --force, and that replaces what they wrote.
+    let (force, note) = match cx.backend.load().await {
+        Ok(current) => match xacct_state::check_push(current.as_ref(), &written, false) {
+            Ok(()) => (false, String::new()),
+            Err(e) => (
+                true,
+                format!(
+                    "\n{} no longer holds the state this apply started from ({e}); check it with `xacct state pull` \
+                     before replacing it",
+                    cx.backend.describe()
+                ),
+            ),
+        },
+        Err(_) => (false, String::new()),
+    };
+    let mut push = String::from("xacct");
+    if cx.spec.file != std::path::Path::new("xacct.yaml") {
+        push.push_str(&format!(" -f {}", shell_word(&cx.spec.file.display().to_string())));
+    }
+    push.push_str(" state push ");
+    if force {
+        push.push_str("--force ");
+    }
+    push.push_str(&shell_word(&path.display().to_string()));
+    Ok(Kept { path, push, note })
+}
+
+/// `s` as one word for a POSIX shell.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
 /// How `apply` or `destroy` was asked to run.
