@@ -96,12 +96,13 @@ pub fn glob_match(pattern: &str, value: &str, ignore_case: bool) -> bool {
     let (mut pi, mut vi) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while vi < v.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
-            pi += 1;
-            vi += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        // `*` first: in the pattern it is always a wildcard, even where the value has a `*`.
+        if pi < p.len() && p[pi] == '*' {
             star = Some((pi, vi));
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
+            pi += 1;
+            vi += 1;
         } else if let Some((sp, sv)) = star {
             pi = sp + 1;
             vi = sv + 1;

@@ -329,3 +329,45 @@ fn trust_statement_is_one_xacct_can_own() {
     let grant = s.assume_policy_document();
     assert!(xacct_policy::validate_value(&grant, xacct_policy::PolicyKind::Identity).is_empty(), "{grant}");
 }
+
+#[test]
+fn every_arn_uses_the_partition() {
+    let trust_root = spec(
+        "version: 1
+partition: aws-cn
+management: { account: \"111111111111\", trust_principal: account_root, assume_policy: { grant: { organization: o-abcdef1234 } } }
+workloads:
+  - { name: dev, account: \"222222222222\" }
+",
+    );
+    let mgmt = "arn:aws-cn:iam::111111111111:role/control-plane.cluster-api-provider-aws.sigs.k8s.io";
+    assert_eq!(
+        trust_root.trust_statement(&trust_root.workloads[0])["Principal"],
+        json!({ "AWS": "arn:aws-cn:iam::111111111111:root" })
+    );
+    assert_eq!(
+        trust_root.trust_statement(&trust_root.workloads[0])["Condition"],
+        json!({ "ArnEquals": { "aws:PrincipalArn": mgmt } })
+    );
+    assert_eq!(
+        trust_root.assume_policy_document()["Statement"][0]["Resource"],
+        json!(["arn:aws-cn:iam::*:role/control-plane.cluster-api-provider-aws.sigs.k8s.io"])
+    );
+
+    let by_arn = spec(
+        "version: 1
+partition: aws-us-gov
+management: { account: \"111111111111\" }
+workloads:
+  - { name: dev, account: \"222222222222\" }
+",
+    );
+    assert_eq!(
+        by_arn.trust_statement(&by_arn.workloads[0])["Principal"],
+        json!({ "AWS": "arn:aws-us-gov:iam::111111111111:role/control-plane.cluster-api-provider-aws.sigs.k8s.io" })
+    );
+    assert_eq!(
+        by_arn.assume_policy_document()["Statement"][0]["Resource"],
+        json!(["arn:aws-us-gov:iam::222222222222:role/control-plane.cluster-api-provider-aws.sigs.k8s.io"])
+    );
+}
