@@ -13,20 +13,25 @@ fn events(stdout: &str) -> Vec<Value> {
     stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
 }
 
+/// Apply workload `dev` alone (the desired-state file is `file`), put `test` back in the file, and
+/// make every state write fail from now on: the local backend keeps the replaced version as
+/// `default.json.backup`, and a directory with something in it stands where that file goes.
+fn dev_applied_then_state_unwritable(s: &Scenario, file: &str) {
+    let full = std::fs::read_to_string(s.path("xacct.yaml")).unwrap();
+    std::fs::remove_file(s.path("xacct.yaml")).unwrap();
+    let dev_only = full.split("  - name: test\n").next().unwrap().to_string();
+    std::fs::write(s.path(file), &dev_only).unwrap();
+    s.run(&["apply", "-f", file, "--auto-approve"]).assert_code(0);
+    std::fs::write(s.path(file), &full).unwrap();
+    std::fs::remove_file(s.path("state/default.json.backup")).unwrap();
+    std::fs::create_dir_all(s.path("state/default.json.backup/in-the-way")).unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_state_write_stops_the_apply_and_saves_state_to_push_back() {
     let s = Scenario::new(&["dev", "test"]).await;
     let (_, test) = s.workloads[1].clone();
-    let full = std::fs::read_to_string(s.path("xacct.yaml")).unwrap();
-    let dev_only = full.split("  - name: test\n").next().unwrap().to_string();
-    std::fs::write(s.path("xacct.yaml"), &dev_only).unwrap();
-    s.run(&["apply", "--auto-approve"]).assert_code(0);
-    std::fs::write(s.path("xacct.yaml"), &full).unwrap();
-
-    // Every state write now fails: the local backend keeps the replaced version as
-    // `default.json.backup`, and a directory with something in it stands where that file goes.
-    std::fs::remove_file(s.path("state/default.json.backup")).unwrap();
-    std::fs::create_dir_all(s.path("state/default.json.backup/in-the-way")).unwrap();
+    dev_applied_then_state_unwritable(&s, "xacct.yaml");
     let state_before = std::fs::read(s.path("state/default.json")).unwrap();
     let before: Value = serde_json::from_slice(&state_before).unwrap();
     let manifest_before = std::fs::read(s.path("clusters/test-1.yaml")).unwrap();
@@ -115,4 +120,24 @@ async fn a_refused_state_write_stops_the_apply_and_saves_state_to_push_back() {
     s.run(&["apply", "--auto-approve"]).assert_code(0);
     s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
     s.run(&["drift"]).assert_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_push_command_names_a_desired_state_file_that_is_not_the_default() {
+    let s = Scenario::new(&["dev", "test"]).await;
+    dev_applied_then_state_unwritable(&s, "prod.yaml");
+    let r = s.run(&["apply", "-f", "prod.yaml", "--auto-approve"]);
+    r.assert_code(1);
+    let push = "xacct state push -f prod.yaml state/errored.xacct-state.json";
+    assert!(r.stderr.contains(&format!("hint: fix the cause, then push it back with: {push}\n")), "{}", r.stderr);
+    // Without --json, the refusal is a warning line as it happens.
+    assert!(r.stderr.contains("warning: state not saved: could not write state backup `"), "{}", r.stderr);
+
+    std::fs::remove_dir_all(s.path("state/default.json.backup")).unwrap();
+    let args: Vec<&str> = push.split(' ').skip(1).collect();
+    let r = s.run(&args);
+    r.assert_code(0);
+    assert!(r.stderr.contains("Pushed state serial"), "{}", r.stderr);
+    s.run(&["apply", "-f", "prod.yaml", "--auto-approve"]).assert_code(0);
+    s.run(&["plan", "-f", "prod.yaml", "--detailed-exitcode"]).assert_code(0);
 }

@@ -388,11 +388,10 @@ async fn keep_errored_state(cx: &Context, state: &xacct_state::State) -> anyhow:
         },
         Err(_) => (false, String::new()),
     };
-    let mut push = String::from("xacct");
+    let mut push = String::from("xacct state push ");
     if cx.spec.file != std::path::Path::new("xacct.yaml") {
-        push.push_str(&format!(" -f {}", shell_word(&cx.spec.file.display().to_string())));
+        push.push_str(&format!("-f {} ", shell_word(&cx.spec.file.display().to_string())));
     }
-    push.push_str(" state push ");
     if force {
         push.push_str("--force ");
     }
