@@ -59,6 +59,8 @@ pub struct Scenario {
     pub dir: tempfile::TempDir,
     pub mgmt: String,
     pub workloads: Vec<(String, String)>,
+    /// `aws` unless made by [`Scenario::in_partition`].
+    pub partition: String,
     env: Vec<(String, String)>,
 }
 
@@ -68,15 +70,24 @@ impl Scenario {
     /// Fresh accounts with the CAPA role in each (trusting ec2.amazonaws.com, as the prerequisites
     /// leave it), one manifest per workload copied from the two-accounts example.
     pub async fn new(names: &[&str]) -> Scenario {
-        let moto = xacct_test_support::moto();
+        Scenario::in_partition("aws", names).await
+    }
+
+    /// Like [`Scenario::new`], in `partition`: the roles are made in that partition's store of
+    /// the emulator, the file says `partition: <partition>` (unless `aws`), and the binary runs
+    /// with that partition's region (`cn-north-1`, `us-gov-west-1`), which is what moto files
+    /// requests under.
+    pub async fn in_partition(partition: &str, names: &[&str]) -> Scenario {
+        let moto = xacct_test_support::moto().in_partition(partition);
         let mgmt = moto.fresh_account();
         moto.create_role(&mgmt, CAPA_ROLE, xacct_test_support::EC2_TRUST).await;
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("clusters")).unwrap();
         let template = std::fs::read_to_string(root().join("examples/two-accounts/clusters/workload-1.yaml")).unwrap();
         let mut workloads = Vec::new();
+        let partition_line = if partition == "aws" { String::new() } else { format!("partition: {partition}\n") };
         let mut yaml = format!(
-            "version: 1\ndefaults:\n  access: {{ assume_role: {{ role_name: OrganizationAccountAccessRole }} }}\nmanagement:\n  account: \"{mgmt}\"\n  access: {{ assume_role: {{ role_name: OrganizationAccountAccessRole }} }}\nworkloads:\n"
+            "version: 1\n{partition_line}defaults:\n  access: {{ assume_role: {{ role_name: OrganizationAccountAccessRole }} }}\nmanagement:\n  account: \"{mgmt}\"\n  access: {{ assume_role: {{ role_name: OrganizationAccountAccessRole }} }}\nworkloads:\n"
         );
         for name in names {
             let account = moto.fresh_account();
@@ -93,12 +104,17 @@ impl Scenario {
             ("AWS_ENDPOINT_URL".to_string(), moto.endpoint_url().to_string()),
             ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
             ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
-            ("AWS_REGION".into(), "us-east-1".into()),
+            ("AWS_REGION".into(), moto.region().to_string()),
             ("AWS_CONFIG_FILE".into(), "/nonexistent/xacct-test".into()),
             ("AWS_SHARED_CREDENTIALS_FILE".into(), "/nonexistent/xacct-test".into()),
             ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
         ];
-        Scenario { dir, mgmt, workloads, env }
+        Scenario { dir, mgmt, workloads, partition: partition.to_string(), env }
+    }
+
+    /// The emulator seen from the scenario's partition.
+    pub fn moto(&self) -> xacct_test_support::Moto {
+        xacct_test_support::moto().in_partition(&self.partition)
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {

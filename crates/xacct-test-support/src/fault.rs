@@ -3,6 +3,7 @@
 //! Each request is either forwarded (on a fresh upstream connection) or, at the configured rate,
 //! answered with a fault drawn from a seeded RNG. Client connections are kept alive.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,6 +42,12 @@ pub struct FaultConfig {
 }
 
 impl FaultConfig {
+    /// No faults at all: every request is forwarded (the proxy then only counts, see
+    /// [`FaultProxy::operations`]).
+    pub fn none() -> Self {
+        FaultConfig { rate: 0.0, seed: 0, kinds: Vec::new() }
+    }
+
     /// Throttling, 500s and resets at `rate`.
     pub fn failures(rate: f64, seed: u64) -> Self {
         FaultConfig { rate, seed, kinds: vec![FaultKind::Throttling, FaultKind::Http500, FaultKind::Reset] }
@@ -82,6 +89,8 @@ struct Shared {
     rate_ppm: AtomicU64,
     rng: Mutex<StdRng>,
     counters: Counters,
+    /// Requests received (forwarded or answered with a fault), by [`operation`] name.
+    operations: Mutex<BTreeMap<String, u64>>,
 }
 
 /// A running fault proxy; stops accepting when dropped.
@@ -108,6 +117,7 @@ impl FaultProxy {
             rate_ppm: AtomicU64::new(rate_to_ppm(config.rate)),
             rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
             counters: Counters::default(),
+            operations: Mutex::new(BTreeMap::new()),
         });
         let accept_shared = shared.clone();
         let accept = tokio::spawn(async move {
@@ -141,6 +151,45 @@ impl FaultProxy {
             aws_errors: c.aws_errors.load(Ordering::SeqCst),
         }
     }
+
+    /// Every request the proxy received so far (forwarded or answered with a fault, retries
+    /// included), by operation: `iam:GetRole`, `sts:AssumeRole` — the service from the
+    /// request's SigV4 credential scope and the `Action` form field of a query-protocol
+    /// (IAM, STS) request; for other protocols the `X-Amz-Target` header, else the HTTP method
+    /// (`s3:GET`).
+    pub fn operations(&self) -> BTreeMap<String, u64> {
+        self.shared.operations.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The number of requests the proxy received so far (the sum of [`FaultProxy::operations`]).
+    pub fn requests(&self) -> u64 {
+        self.operations().values().sum()
+    }
+}
+
+/// The operation a request calls, as [`FaultProxy::operations`] names it.
+fn operation(request: &Message) -> String {
+    // `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iam/aws4_request, …`
+    let service = request
+        .header("authorization")
+        .and_then(|auth| auth.split("Credential=").nth(1))
+        .and_then(|scope| scope.split([',', ' ']).next())
+        .and_then(|scope| scope.split('/').nth(3))
+        .unwrap_or("unsigned")
+        .to_string();
+    let form = request.header("content-type").is_some_and(|v| v.contains("x-www-form-urlencoded"));
+    let action = form
+        .then(|| {
+            std::str::from_utf8(&request.body).ok()?.split('&').find_map(|pair| {
+                let (key, value) = pair.split_once('=')?;
+                (key == "Action").then(|| percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned())
+            })
+        })
+        .flatten();
+    let name = action
+        .or_else(|| request.header("x-amz-target").map(str::to_string))
+        .unwrap_or_else(|| request.start_line.split_whitespace().next().unwrap_or("?").to_string());
+    format!("{service}:{name}")
 }
 
 impl Drop for FaultProxy {
@@ -189,6 +238,7 @@ async fn serve(client: TcpStream, shared: Arc<Shared>) {
             _ => return,
         };
         let client_closes = request.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        *shared.operations.lock().unwrap_or_else(|e| e.into_inner()).entry(operation(&request)).or_insert(0) += 1;
         let response = match shared.draw() {
             Some(FaultKind::Reset) => {
                 shared.counters.reset.fetch_add(1, Ordering::SeqCst);
@@ -382,5 +432,49 @@ async fn read_chunked<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> std::i
         reader.read_exact(&mut body[start..]).await?;
         let mut crlf = [0u8; 2];
         reader.read_exact(&mut crlf).await?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(start_line: &str, headers: &[(&str, &str)], body: &str) -> Message {
+        Message {
+            start_line: start_line.to_string(),
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
+
+    fn auth(service: &str) -> (&'static str, String) {
+        (
+            "Authorization",
+            format!(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+            ),
+        )
+    }
+
+    #[test]
+    fn a_query_request_is_named_by_its_service_and_action() {
+        let (k, v) = auth("iam");
+        let r = request("POST / HTTP/1.1", &[FORM, (k, &v)], "Version=2010-05-08&Action=GetRolePolicy&RoleName=r");
+        assert_eq!(operation(&r), "iam:GetRolePolicy");
+        let (k, v) = auth("sts");
+        let r = request("POST / HTTP/1.1", &[FORM, (k, &v)], "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam");
+        assert_eq!(operation(&r), "sts:AssumeRole");
+    }
+
+    #[test]
+    fn other_requests_are_named_by_target_or_method() {
+        let (k, v) = auth("dynamodb");
+        let r = request("POST / HTTP/1.1", &[("X-Amz-Target", "DynamoDB_20120810.PutItem"), (k, &v)], "{}");
+        assert_eq!(operation(&r), "dynamodb:DynamoDB_20120810.PutItem");
+        let (k, v) = auth("s3");
+        assert_eq!(operation(&request("GET /bucket/key HTTP/1.1", &[(k, &v)], "")), "s3:GET");
+        assert_eq!(operation(&request("PUT /x HTTP/1.1", &[], "Action=Nope")), "unsigned:PUT");
     }
 }

@@ -27,5 +27,7 @@ mod moto;
 mod server;
 
 pub use fault::{FaultConfig, FaultCounts, FaultKind, FaultProxy};
-pub use moto::{decode_document, moto, static_credentials, Moto, ACCESS_ROLE, DEFAULT_ACCOUNT, EC2_TRUST};
+pub use moto::{
+    decode_document, moto, partition_region, static_credentials, Moto, ACCESS_ROLE, DEFAULT_ACCOUNT, EC2_TRUST,
+};
 pub use server::{workspace_root, MOTO_URL_ENV};

@@ -18,10 +18,32 @@ pub const DEFAULT_ACCOUNT: &str = "123456789012";
 /// A trust policy letting EC2 assume a role: the shape CAPA's own roles start with.
 pub const EC2_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
-/// A moto server shared by every test of this process.
+/// A moto server shared by every test of this process, seen from one partition.
+///
+/// moto keeps one IAM and STS store per partition and picks it from the region a request is
+/// signed for: [`moto()`] works in `aws` (region `us-east-1`); [`Moto::in_partition`] gives a
+/// handle on the same server for `aws-cn` (`cn-north-1`) or `aws-us-gov` (`us-gov-west-1`).
 pub struct Moto {
     endpoint: String,
+    partition: &'static str,
+    region: &'static str,
     _started: Option<Started>,
+}
+
+/// The partitions moto knows, each with the region whose requests it files under it (the
+/// region xacct signs IAM for in that partition, too).
+const PARTITIONS: [(&str, &str); 3] = [("aws", "us-east-1"), ("aws-cn", "cn-north-1"), ("aws-us-gov", "us-gov-west-1")];
+
+fn partition_entry(partition: &str) -> (&'static str, &'static str) {
+    PARTITIONS
+        .into_iter()
+        .find(|(p, _)| *p == partition)
+        .unwrap_or_else(|| panic!("unknown partition `{partition}`: expected one of aws, aws-cn, aws-us-gov"))
+}
+
+/// The region moto files under `partition` (`cn-north-1` for `aws-cn`).
+pub fn partition_region(partition: &str) -> &'static str {
+    partition_entry(partition).1
 }
 
 static MOTO: OnceLock<Moto> = OnceLock::new();
@@ -33,12 +55,15 @@ static MOTO: OnceLock<Moto> = OnceLock::new();
 /// tests.
 pub fn moto() -> &'static Moto {
     MOTO.get_or_init(|| match std::env::var(MOTO_URL_ENV) {
-        Ok(url) if !url.trim().is_empty() => {
-            Moto { endpoint: url.trim().trim_end_matches('/').to_string(), _started: None }
-        }
+        Ok(url) if !url.trim().is_empty() => Moto {
+            endpoint: url.trim().trim_end_matches('/').to_string(),
+            partition: "aws",
+            region: "us-east-1",
+            _started: None,
+        },
         _ => {
             let started = server::start();
-            Moto { endpoint: started.url.clone(), _started: Some(started) }
+            Moto { endpoint: started.url.clone(), partition: "aws", region: "us-east-1", _started: Some(started) }
         }
     })
 }
@@ -63,6 +88,24 @@ impl Moto {
         &self.endpoint
     }
 
+    /// The same server seen from `partition` (`aws`, `aws-cn` or `aws-us-gov`): every helper of
+    /// the handle signs for that partition's region and builds that partition's ARNs, so it
+    /// arranges and reads the partition's own IAM store. The server stays owned by [`moto()`].
+    pub fn in_partition(&self, partition: &str) -> Moto {
+        let (partition, region) = partition_entry(partition);
+        Moto { endpoint: self.endpoint.clone(), partition, region, _started: None }
+    }
+
+    /// The partition this handle works in (`aws` for [`moto()`]).
+    pub fn partition(&self) -> &str {
+        self.partition
+    }
+
+    /// The region this handle signs for (`us-east-1` for [`moto()`]).
+    pub fn region(&self) -> &str {
+        self.region
+    }
+
     /// A random 12-digit account ID, never moto's default account; every call a new one, so
     /// tests sharing the server do not see each other's roles.
     pub fn fresh_account(&self) -> String {
@@ -75,12 +118,12 @@ impl Moto {
         }
     }
 
-    /// SDK configuration for the emulator: region `us-east-1`, static `testing` credentials,
-    /// endpoint set. Build it inside the test's own runtime (clients are not shared across
-    /// runtimes).
+    /// SDK configuration for the emulator: region `us-east-1` (the handle's region, see
+    /// [`Moto::in_partition`]), static `testing` credentials, endpoint set. Build it inside the
+    /// test's own runtime (clients are not shared across runtimes).
     pub async fn sdk_config(&self) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
+            .region(Region::new(self.region))
             .endpoint_url(&self.endpoint)
             .credentials_provider(static_credentials())
             .load()
@@ -100,7 +143,7 @@ impl Moto {
 
     /// Credentials acting in `account`, from `sts:AssumeRole` into its [`ACCESS_ROLE`].
     pub async fn account_credentials(&self, account: &str) -> Credentials {
-        let arn = format!("arn:aws:iam::{account}:role/{ACCESS_ROLE}");
+        let arn = format!("arn:{}:iam::{account}:role/{ACCESS_ROLE}", self.partition);
         let out = self
             .sts()
             .await
