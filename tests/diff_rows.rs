@@ -5,9 +5,11 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
 use common::{statements, Run, Scenario, CAPA_ROLE};
 use serde_json::{json, Value};
-use xacct_test_support::moto;
+use xacct_test_support::{moto, FaultConfig, FaultProxy};
 
 fn parse(r: &Run) -> Value {
     serde_json::from_str(&r.stdout)
@@ -56,6 +58,39 @@ async fn grants_to_mgmt(s: &Scenario, account: &str) -> Vec<Value> {
     statements(&trust).into_iter().filter(|st| st["Principal"]["AWS"] == mgmt_arn(s)).collect()
 }
 
+/// A no-change `plan --json` through a counting proxy: every change is a no-op, and the emulator
+/// received exactly the calls README's "What a plan costs" names — `sts:AssumeRole` and
+/// `iam:GetRole` per workload account, `sts:AssumeRole`, `iam:GetRole` and `iam:GetRolePolicy` for
+/// the management account: 2N+3 — which is also what xacct reports in `summary.aws_calls`.
+async fn no_change_plan_in_budget(s: &Scenario) -> Value {
+    let proxy = FaultProxy::start(moto().endpoint_url(), FaultConfig::none()).await.unwrap();
+    let r = s.run_with(&["plan", "--json"], &[("AWS_ENDPOINT_URL", proxy.url())]);
+    r.assert_code(0);
+    let p = parse(&r);
+    for c in p["changes"].as_array().unwrap() {
+        assert_eq!(c["actions"], json!(["no-op"]), "{c:#}");
+    }
+    let n = s.workloads.len() as u64;
+    let expected: BTreeMap<String, u64> = [("iam:GetRole", n + 1), ("iam:GetRolePolicy", 1), ("sts:AssumeRole", n + 1)]
+        .into_iter()
+        .map(|(op, count)| (op.to_string(), count))
+        .collect();
+    assert_eq!(proxy.operations(), expected, "what the emulator received for a no-change plan of {n} workloads");
+    assert_eq!(proxy.requests(), 2 * n + 3);
+    assert_eq!(proxy.counts().failures(), 0);
+    assert_eq!(p["summary"]["aws_calls"], 2 * n + 3, "xacct's own count: {:#}", p["summary"]);
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_change_plan_makes_exactly_2n_plus_3_aws_calls() {
+    for names in [&["dev"][..], &["dev", "test", "prod"]] {
+        let s = Scenario::new(names).await;
+        s.run(&["apply", "--auto-approve"]).assert_code(0);
+        no_change_plan_in_budget(&s).await;
+    }
+}
+
 const M_DEV: &str = "manifest.dev[\"clusters/dev-1.yaml\"]";
 const M_TEST: &str = "manifest.test[\"clusters/test-1.yaml\"]";
 
@@ -76,14 +111,9 @@ async fn every_row_of_the_three_way_diff() {
     assert_eq!(p["summary"]["create"], 5, "{:#}", p["summary"]);
     s.run(&["apply", "--auto-approve"]).assert_code(0);
 
-    // desired yes, stored yes, live equal to both: no-op, within the call budget.
-    let p = plan(&s);
-    for c in p["changes"].as_array().unwrap() {
-        assert_eq!(c["actions"], json!(["no-op"]), "{c:#}");
-    }
+    // desired yes, stored yes, live equal to both: no-op, in exactly the README's calls.
+    let p = no_change_plan_in_budget(&s).await;
     let calls = p["summary"]["aws_calls"].as_u64().unwrap();
-    let n = s.workloads.len() as u64;
-    assert!(calls > 0 && calls <= 2 * n + 4, "a no-change plan of {n} workloads made {calls} AWS calls");
     let r = s.run(&["plan"]);
     assert!(
         r.stderr.contains(&format!("{calls} AWS calls")) || r.stdout.contains(&format!("{calls} AWS calls")),
@@ -186,7 +216,7 @@ async fn every_row_of_the_three_way_diff() {
     expect(&p, "assume_policy.management", "update", false);
     expect(&p, "trust.dev", "no-op", false);
     s.run(&["apply", "--auto-approve"]).assert_code(0);
-    assert_eq!(statements(&moto().trust_of(&test, CAPA_ROLE).await.unwrap()), statements(&test_trust_before));
+    assert_eq!(moto().trust_of(&test, CAPA_ROLE).await.unwrap(), test_trust_before, "the trust, byte for byte");
     assert_eq!(std::fs::read(s.path("clusters/test-1.yaml")).unwrap(), test_manifest_before);
     let policy = moto().inline_policies(&s.mgmt, CAPA_ROLE).await.remove("xacct-assume-workload-roles").unwrap();
     assert!(!policy.contains(&test) && policy.contains(&dev), "{policy}");

@@ -87,10 +87,11 @@ async fn runbook_scenario_plan_apply_drift_destroy() {
     s.run(&["drift"]).assert_code(0);
     s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
 
-    // Destroy gives back exactly what was there before.
+    // Destroy gives back exactly what was there before: the trust document's text as IAM
+    // returns it (decoded), and the manifest's bytes.
     s.run(&["destroy", "--auto-approve"]).assert_code(0);
     let trust_after = moto().trust_of(dev, CAPA_ROLE).await.unwrap();
-    assert_eq!(statements(&trust_after), statements(&trust_before));
+    assert_eq!(trust_after, trust_before, "the trust document, byte for byte");
     assert!(moto().inline_policies(&s.mgmt, CAPA_ROLE).await.is_empty());
     assert_eq!(std::fs::read(s.path("clusters/dev-1.yaml")).unwrap(), manifest_before);
     let r = s.run(&["state", "list"]);
@@ -189,7 +190,7 @@ async fn state_in_s3_plans_applies_locks_and_destroys() {
     s.run(&["force-unlock", "aaaaaaaa-0000-4000-8000-000000000001"]).assert_code(0);
     s.run(&["destroy", "--auto-approve"]).assert_code(0);
     assert_eq!(s.run(&["state", "list"]).stdout.trim(), "");
-    assert_eq!(statements(&moto().trust_of(&s.workloads[0].1, CAPA_ROLE).await.unwrap()).len(), 1);
+    assert_eq!(moto().trust_of(&s.workloads[0].1, CAPA_ROLE).await.unwrap(), xacct_test_support::EC2_TRUST);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -262,4 +263,36 @@ async fn verify_flags_an_external_id_that_another_statement_makes_pointless() {
     assert_eq!(f["address"], "trust.dev");
     assert!(f["message"].as_str().unwrap().contains("RunbookTrust"), "{f}");
     assert!(f["message"].as_str().unwrap().contains("external ID protects nothing"), "{f}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_gives_back_a_hand_formatted_trust_as_equivalent_statements_foreign_ones_untouched() {
+    let s = Scenario::new(&["dev"]).await;
+    let dev = s.workloads[0].1.clone();
+    // Written by hand or by another tool: indented, a single statement object, its own key order.
+    let hand = format!(
+        "{{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": {{\n    \"Sid\": \"Ops\",\n    \"Action\": \"sts:AssumeRole\",\n    \"Principal\": {{ \"AWS\": \"arn:aws:iam::{dev}:role/ops\" }},\n    \"Effect\": \"Allow\"\n  }}\n}}\n"
+    );
+    moto().put_trust(&dev, CAPA_ROLE, &hand).await;
+    let before = moto().trust_of(&dev, CAPA_ROLE).await.unwrap();
+    assert_eq!(before, hand, "the emulator gives back what it was sent");
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    s.run(&["destroy", "--auto-approve"]).assert_code(0);
+
+    // IAM documents are rewritten whole, so the formatting is xacct's (compact, a statement
+    // list) — but the statements are the same, the foreign one with its own keys in its own order.
+    let after = moto().trust_of(&dev, CAPA_ROLE).await.unwrap();
+    std::fs::write(s.path("before.json"), &before).unwrap();
+    std::fs::write(s.path("after.json"), &after).unwrap();
+    s.run(&["policy", "diff", "before.json", "after.json"]).assert_code(0);
+    let foreign = |doc: &str| -> Vec<String> { statements(doc).iter().map(Value::to_string).collect() };
+    assert_eq!(foreign(&after), foreign(&before), "{after}");
+    assert_eq!(
+        foreign(&after),
+        [format!(
+            r#"{{"Sid":"Ops","Action":"sts:AssumeRole","Principal":{{"AWS":"arn:aws:iam::{dev}:role/ops"}},"Effect":"Allow"}}"#
+        )]
+    );
+    let v: Value = serde_json::from_str(&after).unwrap();
+    assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), ["Version", "Statement"], "{after}");
 }
