@@ -103,6 +103,20 @@ pub enum Command {
     ///   xacct apply xacct.plan --json       # one JSON event per line, for CI logs
     #[command(verbatim_doc_comment)]
     Apply(ApplyArgs),
+    /// Print a saved plan exactly as `xacct plan` printed it, without reading AWS or state.
+    ///
+    /// For CI: plan once with `-o`, render the same file for a comment (`--format markdown`) or a
+    /// log, and apply exactly that file. `--check` also re-reads state and every live document
+    /// the plan touches, and says whether `xacct apply PLAN` would still take it.
+    ///
+    /// Exit: 0 shown (with --check: 0 still applyable, 1 stale), 1 the file cannot be read.
+    ///
+    /// Examples:
+    ///   xacct show xacct.plan
+    ///   xacct show xacct.plan --format markdown > plan.md
+    ///   xacct show xacct.plan --check            # would apply still take it?
+    #[command(verbatim_doc_comment)]
+    Show(ShowArgs),
     /// Compare live IAM and manifests with what xacct last applied (state only).
     ///
     /// Changes in the desired-state file are not drift. Exit: 0 in sync, 2 drift, 1 error.
@@ -272,6 +286,26 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The desired-state file (read only with `--check`, for the state backend and the accounts).
+    #[command(flatten)]
+    pub file: FileArg,
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// A plan saved with `xacct plan -o`.
+    pub plan: PathBuf,
+    /// Print the plan as JSON (same as `--format json`).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// Also check that the plan is still applyable: re-read state and the live documents it touched.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct DriftArgs {
     #[command(flatten)]
     pub file: FileArg,
@@ -375,6 +409,30 @@ pub struct ForceUnlockArgs {
     pub id: String,
 }
 
+/// The least severe finding that fails a check (exit 2), as IAM Access Analyzer names severities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Only errors: what IAM rejects or what cannot work.
+    Error,
+    /// Errors and security warnings (grants wider than they should be).
+    SecurityWarning,
+    /// Errors, security warnings and warnings (likely mistakes). The default.
+    Warning,
+    /// Every finding, suggestions included.
+    Suggestion,
+}
+
+impl FailOn {
+    pub fn severity(self) -> xacct_policy::Severity {
+        match self {
+            FailOn::Error => xacct_policy::Severity::Error,
+            FailOn::SecurityWarning => xacct_policy::Severity::SecurityWarning,
+            FailOn::Warning => xacct_policy::Severity::Warning,
+            FailOn::Suggestion => xacct_policy::Severity::Suggestion,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     #[command(flatten)]
@@ -384,4 +442,7 @@ pub struct VerifyArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Exit 2 on findings this severe or worse; a trust chain that is not allowed always fails.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Warning)]
+    pub fail_on: FailOn,
 }

@@ -52,8 +52,30 @@ pub struct VerifyReport {
 impl VerifyReport {
     /// Every chain allowed and nothing worse than a suggestion.
     pub fn all_good(&self) -> bool {
-        self.checks.iter().all(|c| c.outcome == "allowed") && self.findings.iter().all(|f| f.severity == "suggestion")
+        self.passes(policy::Severity::Warning)
     }
+
+    /// Every chain allowed and no finding as severe as `fail_on` or worse (a chain that is not
+    /// allowed fails whatever the threshold).
+    pub fn passes(&self, fail_on: policy::Severity) -> bool {
+        self.checks.iter().all(|c| c.outcome == "allowed")
+            && self.findings.iter().all(|f| severity_of(&f.severity).is_none_or(|s| s > fail_on))
+    }
+
+    /// The findings that do not fail at `fail_on`.
+    pub fn below(&self, fail_on: policy::Severity) -> usize {
+        self.findings.iter().filter(|f| severity_of(&f.severity).is_some_and(|s| s > fail_on)).count()
+    }
+}
+
+fn severity_of(s: &str) -> Option<policy::Severity> {
+    Some(match s {
+        "error" => policy::Severity::Error,
+        "security_warning" => policy::Severity::SecurityWarning,
+        "warning" => policy::Severity::Warning,
+        "suggestion" => policy::Severity::Suggestion,
+        _ => return None,
+    })
 }
 
 fn severity(s: policy::Severity) -> &'static str {

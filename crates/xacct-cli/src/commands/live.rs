@@ -16,7 +16,7 @@ use crate::{Outcome, Printer};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-fn format(json: bool, f: OutputFormat) -> OutputFormat {
+pub(super) fn format(json: bool, f: OutputFormat) -> OutputFormat {
     if json {
         OutputFormat::Json
     } else {
@@ -24,7 +24,7 @@ fn format(json: bool, f: OutputFormat) -> OutputFormat {
     }
 }
 
-fn print_plan(plan: &Plan, f: OutputFormat, printer: &Printer) {
+pub(super) fn print_plan(plan: &Plan, f: OutputFormat, printer: &Printer) {
     let text = match f {
         OutputFormat::Human => xacct_render::plan_human(plan, &Style { color: printer.stdout_color() }),
         OutputFormat::Json => xacct_render::plan_json(plan),
@@ -559,6 +559,16 @@ pub fn verify(global: &Global, args: &VerifyArgs, printer: &Printer) -> anyhow::
             }
             bail!("verify could not read everything it needs (above); the verdict is incomplete");
         }
-        Ok(if report.all_good() { Outcome::Success } else { Outcome::Differs })
+        let fail_on = args.fail_on.severity();
+        let below = report.below(fail_on);
+        if below > 0 && !args.json {
+            printer.status(&format!(
+                "{} below --fail-on {}: not failing on {}",
+                super::plural(below, "finding"),
+                fail_on.as_str().to_lowercase().replace('_', "-"),
+                if below == 1 { "it" } else { "them" }
+            ));
+        }
+        Ok(if report.passes(fail_on) { Outcome::Success } else { Outcome::Differs })
     })
 }

@@ -3,6 +3,7 @@
 mod context;
 mod graph;
 mod live;
+mod show;
 pub(crate) mod policy;
 mod state;
 mod validate;
@@ -17,6 +18,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Policy(a) => policy::run(&a, printer),
         Command::Plan(a) => live::plan(&(&a.file).into(), &a, printer),
         Command::Apply(a) => live::apply(&(&a.file).into(), &a, printer),
+        Command::Show(a) => show::run(&(&a.file).into(), &a, printer),
         Command::Drift(a) => live::drift(&(&a.file).into(), &a, printer),
         Command::Verify(a) => live::verify(&(&a.file).into(), &a, printer),
         Command::Destroy(a) => live::destroy(&(&a.file).into(), &a, printer),

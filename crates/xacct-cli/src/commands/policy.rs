@@ -94,6 +94,9 @@ pub enum PolicyCommand {
         /// Print the findings as JSON on stdout.
         #[arg(long)]
         json: bool,
+        /// Exit 2 on findings this severe or worse (the others are still printed).
+        #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = crate::args::FailOn::Warning)]
+        fail_on: crate::args::FailOn,
     },
     /// Ask whether a principal may call sts:AssumeRole on a role.
     ///
@@ -154,7 +157,9 @@ pub fn run(args: &PolicyArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     match &args.command {
         PolicyCommand::Diff { a, b, json } => diff(&stdin.read(a)?, &stdin.read(b)?, *json, printer),
         PolicyCommand::Fmt { file, check } => fmt(&stdin.read(file)?, *check, printer),
-        PolicyCommand::Check { file, kind, json } => check(&stdin.read(file)?, *kind, *json, printer),
+        PolicyCommand::Check { file, kind, json, fail_on } => {
+            check(&stdin.read(file)?, *kind, *json, fail_on.severity(), printer)
+        }
         PolicyCommand::CanAssume(a) => can_assume(a, &mut stdin, printer),
     }
 }
@@ -493,7 +498,13 @@ fn severity_color(s: Severity) -> &'static str {
     }
 }
 
-fn check(input: &Input, kind: Option<KindArg>, as_json: bool, printer: &Printer) -> anyhow::Result<Outcome> {
+fn check(
+    input: &Input,
+    kind: Option<KindArg>,
+    as_json: bool,
+    fail_on: Severity,
+    printer: &Printer,
+) -> anyhow::Result<Outcome> {
     let value = xacct_policy::parse_json(&input.text).map_err(|e| policy_error(input, &e))?;
     let kind = match kind {
         Some(KindArg::Trust) => PolicyKind::Trust,
@@ -515,7 +526,8 @@ fn check(input: &Input, kind: Option<KindArg>, as_json: bool, printer: &Printer)
     findings.sort_by(|(pa, fa), (pb, fb)| {
         (pa.is_none(), pa, fa.severity, fa.code).cmp(&(pb.is_none(), pb, fb.severity, fb.code))
     });
-    let blocking = findings.iter().filter(|(_, f)| f.severity != Severity::Suggestion).count();
+    // Severities order from the most severe: `Error` < `SecurityWarning` < … < `Suggestion`.
+    let blocking = findings.iter().filter(|(_, f)| f.severity <= fail_on).count();
     if as_json {
         let list: Vec<Value> = findings
             .iter()
