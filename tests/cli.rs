@@ -168,3 +168,17 @@ fn state_flags_work_after_the_subcommand_and_an_empty_state_says_so() {
         assert!(r.stderr.contains("nothing has been applied"), "{args:?}: {}", r.stderr);
     }
 }
+
+#[test]
+fn the_committed_schema_is_what_xacct_schema_prints() {
+    let r = xacct(&["schema"]);
+    r.assert_code(0);
+    let committed = std::fs::read_to_string(common::root().join("docs/xacct.schema.json")).unwrap();
+    assert_eq!(r.stdout, committed, "docs/xacct.schema.json is stale: run `xacct schema > docs/xacct.schema.json`");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["required"], serde_json::json!(["version", "management", "workloads"]));
+    for ex in ["two-accounts", "tiers", "eks"] {
+        let text = std::fs::read_to_string(common::root().join(format!("examples/{ex}/xacct.yaml"))).unwrap();
+        assert!(text.starts_with("# yaml-language-server: $schema=../../docs/xacct.schema.json\n"), "{ex}");
+    }
+}

@@ -185,6 +185,16 @@ pub struct ValidateArgs {
 }
 
 #[derive(Debug, Args)]
+    /// Print the JSON Schema of the desired-state file, for editors and CI.
+    ///
+    /// Built from the same key tables `xacct validate` checks with. For editors with the YAML
+    /// language server, put the schema in the repository and name it on the file's first line:
+    ///   # yaml-language-server: $schema=./xacct.schema.json
+    ///
+    /// Example:
+    ///   xacct schema > xacct.schema.json
+    #[command(verbatim_doc_comment)]
+    Schema,
 pub struct GraphArgs {
     #[command(flatten)]
     pub file: FileArg,

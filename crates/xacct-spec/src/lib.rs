@@ -24,6 +24,7 @@ pub mod address;
 pub mod diagnostic;
 pub mod expand;
 pub mod graph;
+pub mod keys;
 pub mod model;
 mod parse;
 pub mod rules;

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
+use crate::keys;
 use crate::model::*;
 use crate::rules;
 use crate::yaml::{self, Node, Pos, Value};
@@ -71,6 +72,7 @@ struct Cx {
 struct Map<'n> {
     entries: &'n [(Node, Node)],
     path: String,
+    table: &'static keys::Table,
 }
 
 impl<'n> Map<'n> {
@@ -100,8 +102,9 @@ impl Cx {
         self.diags.push(Diagnostic::new(Severity::Warning, &self.file, pos, field, message).with_hint(hint));
     }
 
-    /// Expect a mapping with only `allowed` keys; report unknown and duplicate keys.
-    fn map<'n>(&mut self, node: &'n Node, path: &str, allowed: &[&str]) -> Option<Map<'n>> {
+    /// Expect a mapping with only the keys of `table`; report unknown and duplicate keys.
+    fn map<'n>(&mut self, node: &'n Node, path: &str, table: &'static keys::Table) -> Option<Map<'n>> {
+        let allowed: &[&str] = &table.names();
         let Value::Map(entries) = &node.value else {
             self.error(
                 node.pos,
@@ -137,10 +140,16 @@ impl Cx {
                 }
             }
         }
-        Some(Map { entries, path: path.to_string() })
+        Some(Map { entries, path: path.to_string(), table })
     }
 
     fn required<'n>(&mut self, m: &Map<'n>, key: &str, at: Pos, what: &str) -> Option<&'n Node> {
+        // The schema says which keys are required: it must say so of every key read as required.
+        debug_assert!(
+            m.table.key(key).is_some_and(|k| k.required),
+            "`{key}` of `{}` is read as required but its key table does not mark it required",
+            m.path
+        );
         let v = m.get(key);
         // A misspelt key already got a did-you-mean pointing here; don't report it twice.
         let misspelt =
@@ -183,7 +192,7 @@ impl Cx {
     }
 
     fn spec(&mut self, root: &Node, dir: &Path) -> Option<Spec> {
-        let m = self.map(root, "", &["version", "partition", "backend", "defaults", "management", "workloads"])?;
+        let m = self.map(root, "", &keys::ROOT)?;
         let top = Pos { line: 1, col: 1 };
         let version =
             self.required(&m, "version", top, "the file format version, `1`").and_then(|v| match v.as_str() {
@@ -201,14 +210,12 @@ impl Cx {
         let partition = match m.get("partition") {
             None => Some("aws".to_string()),
             Some(p) => self.string(p, "partition", "a partition").and_then(|s| {
-                if ["aws", "aws-cn", "aws-us-gov"].contains(&s.as_str()) {
+                // One list for the parser and the schema (`keys::PARTITIONS`).
+                if keys::PARTITIONS.contains(&s.as_str()) {
                     Some(s)
                 } else {
-                    self.error(
-                        p.pos,
-                        "partition",
-                        format!("expected one of `aws`, `aws-cn`, `aws-us-gov`, found `{s}`"),
-                    );
+                    let accepted = keys::PARTITIONS.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+                    self.error(p.pos, "partition", format!("expected one of {accepted}, found `{s}`"));
                     None
                 }
             }),
@@ -242,14 +249,14 @@ impl Cx {
     }
 
     fn backend(&mut self, node: &Node, dir: &Path) -> Option<BackendSpec> {
-        let m = self.map(node, "backend", &["local", "s3"])?;
+        let m = self.map(node, "backend", &keys::BACKEND)?;
         match (m.get("local"), m.get("s3")) {
             (Some(_), Some(s3)) => {
                 self.error(s3.pos, "backend", "expected one backend, `local` or `s3`, found both");
                 None
             }
             (Some(l), None) => {
-                let lm = self.map(l, "backend.local", &["path"])?;
+                let lm = self.map(l, "backend.local", &keys::BACKEND_LOCAL)?;
                 let path = match lm.get("path") {
                     None => "state/default.json".to_string(),
                     Some(p) => self.string(p, "backend.local.path", "a file path")?,
@@ -257,7 +264,7 @@ impl Cx {
                 Some(BackendSpec::Local { path: dir.join(path) })
             }
             (None, Some(s3)) => {
-                let sm = self.map(s3, "backend.s3", &["bucket", "key", "region"])?;
+                let sm = self.map(s3, "backend.s3", &keys::BACKEND_S3)?;
                 let bucket = self
                     .required(&sm, "bucket", s3.pos, "the S3 bucket")
                     .and_then(|b| self.string(b, "backend.s3.bucket", "a bucket name"));
@@ -278,7 +285,7 @@ impl Cx {
     }
 
     fn defaults(&mut self, node: &Node) -> Option<Defaults> {
-        let m = self.map(node, "defaults", &["role", "access", "identity"])?;
+        let m = self.map(node, "defaults", &keys::DEFAULTS)?;
         let mut d = Defaults::default();
         let mut ok = true;
         if let Some(r) = m.get("role") {
@@ -290,7 +297,7 @@ impl Cx {
             ok &= d.access.is_some();
         }
         if let Some(i) = m.get("identity") {
-            let im = self.map(i, "defaults.identity", &["allowed_namespaces", "duration_seconds", "session_name"])?;
+            let im = self.map(i, "defaults.identity", &keys::DEFAULTS_IDENTITY)?;
             if let Some(n) = im.get("allowed_namespaces") {
                 d.allowed_namespaces = self.allowed_namespaces(n, "defaults.identity.allowed_namespaces");
                 ok &= d.allowed_namespaces.is_some();
@@ -316,7 +323,7 @@ impl Cx {
     fn role(&mut self, node: &Node, field: &str) -> Option<RoleRef> {
         match &node.value {
             Value::Map(_) => {
-                let m = self.map(node, field, &["name", "path"])?;
+                let m = self.map(node, field, &keys::ROLE)?;
                 let name = self.required(&m, "name", node.pos, "the role name").and_then(|n| {
                     self.checked(
                         n,
@@ -361,7 +368,7 @@ impl Cx {
             );
             return None;
         }
-        let m = self.map(node, field, &["profile", "assume_role"])?;
+        let m = self.map(node, field, &keys::ACCESS)?;
         match (m.get("profile"), m.get("assume_role")) {
             (Some(_), Some(a)) => {
                 self.error(a.pos, field, "expected either `profile` or `assume_role`, found both");
@@ -370,7 +377,7 @@ impl Cx {
             (Some(p), None) => Some(Access::Profile(self.string(p, &format!("{field}.profile"), "a profile name")?)),
             (None, Some(a)) => {
                 let f = format!("{field}.assume_role");
-                let am = self.map(a, &f, &["role_arn", "role_name", "external_id", "session_name"])?;
+                let am = self.map(a, &f, &keys::ASSUME_ROLE)?;
                 let role = match (am.get("role_arn"), am.get("role_name")) {
                     (Some(arn), None) => self
                         .checked(
@@ -492,10 +499,10 @@ impl Cx {
                 ok.then_some(AllowedNamespaces::List(out))
             }
             Value::Map(_) => {
-                let m = self.map(node, field, &["selector"])?;
+                let m = self.map(node, field, &keys::SELECTOR)?;
                 let sel = self.required(&m, "selector", node.pos, "a label selector")?;
                 let sf = format!("{field}.selector");
-                let sm = self.map(sel, &sf, &["matchLabels"])?;
+                let sm = self.map(sel, &sf, &keys::SELECTOR_LABELS)?;
                 let ml = self.required(&sm, "matchLabels", sel.pos, "labels a namespace must carry")?;
                 let Value::Map(entries) = &ml.value else {
                     self.error(
@@ -530,7 +537,7 @@ impl Cx {
     }
 
     fn management(&mut self, node: &Node, d: &Defaults) -> Option<Management> {
-        let m = self.map(node, "management", &["account", "role", "access", "assume_policy", "trust_principal"])?;
+        let m = self.map(node, "management", &keys::MANAGEMENT)?;
         let account = self
             .required(&m, "account", node.pos, "the management account ID")
             .and_then(|a| self.account(a, "management.account"));
@@ -544,7 +551,7 @@ impl Cx {
         };
         let (mut name, mut grant) = (Some(DEFAULT_ASSUME_POLICY_NAME.to_string()), Some(Grant::RoleArns));
         if let Some(ap) = m.get("assume_policy") {
-            if let Some(am) = self.map(ap, "management.assume_policy", &["name", "grant"]) {
+            if let Some(am) = self.map(ap, "management.assume_policy", &keys::ASSUME_POLICY) {
                 if let Some(n) = am.get("name") {
                     name = self.checked(
                         n,
@@ -601,7 +608,7 @@ impl Cx {
             );
             return None;
         }
-        let m = self.map(node, field, &["organization", "org_paths"])?;
+        let m = self.map(node, field, &keys::GRANT)?;
         match (m.get("organization"), m.get("org_paths")) {
             (Some(o), None) => Some(Grant::Organization {
                 org_id: self.checked(
@@ -722,8 +729,7 @@ impl Cx {
     }
 
     fn workload(&mut self, node: &Node, field: &str, d: &Defaults, dir: &Path) -> Option<Workload> {
-        let m =
-            self.map(node, field, &["name", "account", "role", "access", "external_id", "identity", "manifests"])?;
+        let m = self.map(node, field, &keys::WORKLOAD)?;
         let name = self.required(&m, "name", node.pos, "a unique workload name").and_then(|n| {
             self.checked(
                 n,
@@ -794,7 +800,7 @@ impl Cx {
         };
         let Some(node) = node else { return Some(id) };
         let field = format!("{parent}.identity");
-        let m = self.map(node, &field, &["name", "allowed_namespaces", "duration_seconds", "session_name"])?;
+        let m = self.map(node, &field, &keys::IDENTITY)?;
         let mut ok = true;
         if let Some(n) = m.get("name") {
             match self.checked(

@@ -3,8 +3,8 @@
 mod context;
 mod graph;
 mod live;
-mod show;
 pub(crate) mod policy;
+mod show;
 mod state;
 mod validate;
 
@@ -24,6 +24,11 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Destroy(a) => live::destroy(&(&a.file).into(), &a, printer),
         Command::State(a) => state::run(&(&a.file).into(), &a, printer),
         Command::ForceUnlock(a) => state::force_unlock(&(&a.file).into(), &a, printer),
+        Command::Schema => {
+            let schema = serde_json::to_string_pretty(&xacct_spec::keys::schema())?;
+            printer.out(&schema);
+            Ok(Outcome::Success)
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();
