@@ -17,11 +17,17 @@ pub enum ManifestError {
     Syntax { path: PathBuf, line: usize, column: usize, message: String },
     #[error(
         "{}:{line}:{column}: no object carries an identity (expected an `AWSCluster`, \
-         `AWSClusterTemplate`, `AWSManagedControlPlane`, `ROSAControlPlane` or a ClusterClass `Cluster` with an \
-         `identityRef` variable)",
+         `AWSClusterTemplate`, `AWSManagedControlPlane`, `AWSManagedControlPlaneTemplate`, `ROSAControlPlane`, \
+         `ROSANetwork`, `ROSARoleConfig` or a ClusterClass `Cluster` with an `identityRef` variable){detail}",
         path.display()
     )]
-    NoTargets { path: PathBuf, line: usize, column: usize },
+    NoTargets {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        /// Empty, or `; ` and what a topology `Cluster` in the file lacks.
+        detail: String,
+    },
     /// `first` and `second` read like `` `AWSCluster` `default/a` uses `AWSClusterRoleIdentity/x` ``.
     #[error(
         "{}:{line}:{column}: conflicting identities: {second}, but {first}; a manifest belongs to one workload",

@@ -2,10 +2,12 @@
 //!
 //! This crate owns the manifest side of cross-account trust: it finds the objects that carry an
 //! identity (`AWSCluster.spec.identityRef`, `AWSClusterTemplate.spec.template.spec.identityRef`,
-//! `AWSManagedControlPlane.spec.identityRef`, `ROSAControlPlane.spec.identityRef`, and the
-//! `identityRef` variable of a ClusterClass
-//! `Cluster`), points them at an `AWSClusterRoleIdentity`, and adds or updates that identity
-//! document. It works on the text: every byte outside the edited nodes (comments, quoting, key
+//! `AWSManagedControlPlane.spec.identityRef`, `AWSManagedControlPlaneTemplate.spec.template.spec.identityRef`,
+//! `spec.identityRef` of `ROSAControlPlane`, `ROSANetwork` and `ROSARoleConfig`, and the
+//! `identityRef` variable of a ClusterClass `Cluster`), points them at an
+//! `AWSClusterRoleIdentity`, and adds or updates that identity document. For ClusterClass it
+//! works out which identity each topology `Cluster` ends up with (its variable, else its
+//! class's template, else the controller default) and says so in warnings. It works on the text: every byte outside the edited nodes (comments, quoting, key
 //! order, blank lines, `---`/`...` markers, CRLF line endings, block scalars) stays as it was,
 //! new text follows the file's indentation and line endings, patching twice changes nothing the
 //! second time, and [`unpatch`] with the returned [`PatchRecord`] gives back the original bytes.
@@ -46,6 +48,7 @@ mod record;
 mod render;
 mod splice;
 mod text;
+mod topology;
 mod tree;
 mod validate;
 

@@ -11,6 +11,8 @@ use crate::tree::{parse_stream, Doc, Node, NodeKind};
 
 pub(crate) const INFRA_GROUP: &str = "infrastructure.cluster.x-k8s.io";
 pub(crate) const ROLE_IDENTITY: &str = "AWSClusterRoleIdentity";
+pub(crate) const CONTROLPLANE_GROUP: &str = "controlplane.cluster.x-k8s.io";
+pub(crate) const CLUSTER_GROUP: &str = "cluster.x-k8s.io";
 
 /// A CAPA cluster manifest: its path, its exact text and a positioned parse of every document.
 #[derive(Clone, Debug)]
@@ -47,7 +49,7 @@ impl Found<'_> {
     }
 }
 
-fn group_version(api_version: &str) -> (&str, &str) {
+pub(crate) fn group_version(api_version: &str) -> (&str, &str) {
     api_version.rsplit_once('/').unwrap_or(("", api_version))
 }
 
@@ -183,13 +185,18 @@ impl Manifest {
                 ("AWSClusterTemplate", INFRA_GROUP) => {
                     (TargetKind::AwsClusterTemplate, root.at(&["spec", "template", "spec"]), "identityRef")
                 }
-                ("AWSManagedControlPlane", "controlplane.cluster.x-k8s.io") => {
+                ("AWSManagedControlPlane", CONTROLPLANE_GROUP) => {
                     (TargetKind::AwsManagedControlPlane, root.get("spec"), "identityRef")
                 }
-                ("ROSAControlPlane", "controlplane.cluster.x-k8s.io") => {
+                ("ROSAControlPlane", CONTROLPLANE_GROUP) => {
                     (TargetKind::RosaControlPlane, root.get("spec"), "identityRef")
                 }
-                ("Cluster", "cluster.x-k8s.io") => {
+                ("AWSManagedControlPlaneTemplate", CONTROLPLANE_GROUP) => {
+                    (TargetKind::AwsManagedControlPlaneTemplate, root.at(&["spec", "template", "spec"]), "identityRef")
+                }
+                ("ROSANetwork", INFRA_GROUP) => (TargetKind::RosaNetwork, root.get("spec"), "identityRef"),
+                ("ROSARoleConfig", INFRA_GROUP) => (TargetKind::RosaRoleConfig, root.get("spec"), "identityRef"),
+                ("Cluster", CLUSTER_GROUP) => {
                     let variable = root
                         .at(&["spec", "topology", "variables"])
                         .into_iter()
@@ -219,21 +226,11 @@ impl Manifest {
         out
     }
 
-    /// ClusterClass `Cluster`s (with `spec.topology`) that have no `identityRef` variable: xacct
-    /// cannot point them at an identity (the variable must be declared by their ClusterClass).
-    pub(crate) fn topology_clusters_without_identity(&self) -> Vec<&Node> {
-        self.roots()
-            .filter(|r| {
-                r.str_at(&["kind"]) == Some("Cluster")
-                    && r.str_at(&["apiVersion"]).map(|v| group_version(v).0) == Some("cluster.x-k8s.io")
-                    && r.at(&["spec", "topology"]).is_some()
-                    && !r
-                        .at(&["spec", "topology", "variables"])
-                        .into_iter()
-                        .flat_map(Node::items)
-                        .any(|v| v.str_at(&["name"]) == Some("identityRef"))
-            })
-            .collect()
+    /// The documents of `kind` in API group `group`, in file order.
+    pub(crate) fn roots_of<'a>(&'a self, kind: &'a str, group: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.roots().filter(move |r| {
+            r.str_at(&["kind"]) == Some(kind) && r.str_at(&["apiVersion"]).map(|v| group_version(v).0) == Some(group)
+        })
     }
 
     /// The `AWSClusterRoleIdentity` documents named `name`.

@@ -40,6 +40,12 @@ pub enum TargetKind {
     AwsManagedControlPlane,
     /// `ROSAControlPlane.spec.identityRef` (Red Hat OpenShift Service on AWS).
     RosaControlPlane,
+    /// `AWSManagedControlPlaneTemplate.spec.template.spec.identityRef` (an EKS ClusterClass).
+    AwsManagedControlPlaneTemplate,
+    /// `ROSANetwork.spec.identityRef`.
+    RosaNetwork,
+    /// `ROSARoleConfig.spec.identityRef`.
+    RosaRoleConfig,
     /// `Cluster.spec.topology.variables[name=identityRef].value` (ClusterClass).
     ClusterClassCluster,
 }
@@ -52,6 +58,9 @@ impl TargetKind {
             TargetKind::AwsClusterTemplate => "AWSClusterTemplate",
             TargetKind::AwsManagedControlPlane => "AWSManagedControlPlane",
             TargetKind::RosaControlPlane => "ROSAControlPlane",
+            TargetKind::AwsManagedControlPlaneTemplate => "AWSManagedControlPlaneTemplate",
+            TargetKind::RosaNetwork => "ROSANetwork",
+            TargetKind::RosaRoleConfig => "ROSARoleConfig",
             TargetKind::ClusterClassCluster => "Cluster",
         }
     }
@@ -59,10 +68,14 @@ impl TargetKind {
     /// Where the reference lives, as a field path.
     pub fn field(self) -> &'static str {
         match self {
-            TargetKind::AwsCluster | TargetKind::AwsManagedControlPlane | TargetKind::RosaControlPlane => {
-                "spec.identityRef"
+            TargetKind::AwsCluster
+            | TargetKind::AwsManagedControlPlane
+            | TargetKind::RosaControlPlane
+            | TargetKind::RosaNetwork
+            | TargetKind::RosaRoleConfig => "spec.identityRef",
+            TargetKind::AwsClusterTemplate | TargetKind::AwsManagedControlPlaneTemplate => {
+                "spec.template.spec.identityRef"
             }
-            TargetKind::AwsClusterTemplate => "spec.template.spec.identityRef",
             TargetKind::ClusterClassCluster => "spec.topology.variables[name=identityRef].value",
         }
     }

@@ -8,6 +8,7 @@ use crate::model::{AllowedNamespaces, IdentitySpec};
 use crate::record::{unpatch, ObjectRef, PatchRecord, PatchStep, RecordedEdit};
 use crate::render::{self, Val};
 use crate::splice::{apply, entry_end, identity_span, Splice};
+use crate::topology;
 use crate::tree::{Node, NodeKind, Quote};
 use crate::validate::validate;
 
@@ -51,7 +52,10 @@ pub fn patch(m: &Manifest, spec: &IdentitySpec) -> Result<Patched, ManifestError
     let mut cx = Ctx { m, diagnostics: Vec::new() };
     let found = m.found();
     if found.is_empty() {
-        return Err(ManifestError::NoTargets { path: m.path().to_path_buf(), line: 1, column: 1 });
+        let why = topology::no_targets(m, spec);
+        let (line, column) = why.as_ref().map_or((1, 1), |n| m.pos(n.at));
+        let detail = why.map(|n| format!("; {}", n.message)).unwrap_or_default();
+        return Err(ManifestError::NoTargets { path: m.path().to_path_buf(), line, column, detail });
     }
     let previous = check_conflicts(m, &found)?;
 
@@ -66,14 +70,8 @@ pub fn patch(m: &Manifest, spec: &IdentitySpec) -> Result<Patched, ManifestError
         }
     }
     namespace_warnings(&mut cx, &found, spec);
-    for root in m.topology_clusters_without_identity() {
-        let name = root.str_at(&["metadata", "name"]).unwrap_or_default();
-        cx.warn(
-            root.start,
-            format!(
-                "ClusterClass `Cluster` `{name}` has no `identityRef` variable, so it keeps the controller's default identity (the management account); add `{{name: identityRef, value: {{}}}}` under `spec.topology.variables` if its ClusterClass declares it"
-            ),
-        );
+    for note in topology::notes(m, &found, spec) {
+        cx.warn(note.at, note.message);
     }
 
     let (version, version_node) = m.infra_version();

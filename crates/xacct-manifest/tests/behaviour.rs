@@ -303,7 +303,109 @@ fn a_topology_cluster_without_the_identity_variable_is_warned_about() {
     let text = format!("{with}{without}");
     let p = patch(&parse(&text), &spec("id")).unwrap();
     let warned: Vec<String> = p.diagnostics.iter().map(|d| d.message.clone()).collect();
-    assert!(warned.iter().any(|m| m.contains("`Cluster` `b` has no `identityRef` variable")), "{warned:#?}");
-    assert!(!warned.iter().any(|m| m.contains("`Cluster` `a`")), "{warned:#?}");
-    assert_eq!(p.diagnostics.iter().find(|d| d.message.contains("`b`")).unwrap().line, 13);
+    assert!(warned.iter().any(|m| m.contains("`Cluster` `team-b/b` has no `identityRef` variable")), "{warned:#?}");
+    assert!(!warned.iter().any(|m| m.contains("`Cluster` `team-a/a`")), "{warned:#?}");
+    // Its class is not in the file: a possibility, not a fact.
+    let b = warned.iter().find(|m| m.contains("`team-b/b`")).unwrap();
+    assert!(b.contains("ClusterClass `team-b/aws` is not in this file"), "{b}");
+    assert!(b.contains("which may be the controller's default identity (the management account)"), "{b}");
+    assert!(b.contains("if the class declares an `identityRef` variable, add `{name: identityRef, value: {}}`"), "{b}");
+    assert_eq!(p.diagnostics.iter().find(|d| d.message.contains("`team-b/b`")).unwrap().line, 13);
+}
+
+#[test]
+fn rosa_network_role_config_and_eks_control_plane_templates_get_the_identity() {
+    let text = "apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: ROSANetwork\nmetadata:\n  name: net\nspec:\n  region: us-west-2\n  identityRef:\n    kind: AWSClusterControllerIdentity\n    name: default\n---\napiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: ROSARoleConfig\nmetadata:\n  name: roles\nspec:\n  oidcProviderType: Managed\n---\napiVersion: controlplane.cluster.x-k8s.io/v1beta2\nkind: AWSManagedControlPlaneTemplate\nmetadata:\n  name: eks-cp\nspec:\n  template:\n    spec:\n      region: us-west-2\n";
+    let p = patch(&parse(text), &spec("rosa-role")).unwrap();
+    let m = parse(&p.text);
+    let kinds: Vec<(TargetKind, String)> =
+        m.targets().iter().map(|t| (t.kind, t.identity_ref.as_ref().unwrap().to_string())).collect();
+    let want = "AWSClusterRoleIdentity/rosa-role".to_string();
+    assert_eq!(
+        kinds,
+        vec![
+            (TargetKind::RosaNetwork, want.clone()),
+            (TargetKind::RosaRoleConfig, want.clone()),
+            (TargetKind::AwsManagedControlPlaneTemplate, want)
+        ]
+    );
+    assert_eq!(TargetKind::AwsManagedControlPlaneTemplate.field(), "spec.template.spec.identityRef");
+    assert!(p
+        .text
+        .contains("  identityRef:\n    kind: AWSClusterRoleIdentity\n    name: rosa-role\n  oidcProviderType"));
+    assert_eq!(unpatch(&p.text, &p.record).unwrap(), text);
+}
+
+const CLUSTER_CLASS: &str =
+    "apiVersion: cluster.x-k8s.io/v1beta1\nkind: ClusterClass\nmetadata:\n  name: cc\nspec:\n  infrastructure:\n    ref: {apiVersion: infrastructure.cluster.x-k8s.io/v1beta2, kind: AWSClusterTemplate, name: tpl}\n";
+const TEMPLATE: &str = "---\napiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: AWSClusterTemplate\nmetadata:\n  name: tpl\nspec:\n  template:\n    spec: {}\n";
+const DECLARED: &str = "  variables:\n  - name: identityRef\n    schema: {openAPIV3Schema: {type: object}}\n";
+const PATCHED: &str = "  patches:\n  - name: id\n    definitions:\n    - selector: {apiVersion: infrastructure.cluster.x-k8s.io/v1beta2, kind: AWSClusterTemplate, matchResources: {infrastructureCluster: true}}\n      jsonPatches:\n      - {op: replace, path: /spec/template/spec/identityRef, valueFrom: {variable: identityRef}}\n";
+
+fn topology_cluster(variable: bool) -> String {
+    let vars = if variable { "    variables:\n    - name: identityRef\n      value: {}\n" } else { "" };
+    format!("---\napiVersion: cluster.x-k8s.io/v1beta1\nkind: Cluster\nmetadata:\n  name: k\nspec:\n  topology:\n    class: cc\n    version: v1.30.0\n{vars}")
+}
+
+fn warnings_of(text: &str) -> Vec<String> {
+    patch(&parse(text), &spec("id")).unwrap().diagnostics.into_iter().map(|d| d.message).collect()
+}
+
+#[test]
+fn a_variable_the_class_does_not_declare_is_rejected_by_the_topology_controller() {
+    let text = format!("{CLUSTER_CLASS}{TEMPLATE}{}", topology_cluster(true));
+    let w = warnings_of(&text);
+    assert!(
+        w.iter().any(|m| m.starts_with("`Cluster` `default/k` sets an `identityRef` variable that its ClusterClass `default/cc` does not declare: the topology controller rejects")),
+        "{w:#?}"
+    );
+    // The template is what its clusters use, shared by the whole class.
+    assert!(w.iter().any(|m| m.starts_with("`AWSClusterTemplate` `default/tpl` is the template of ClusterClass `default/cc`, which has no `identityRef` variable: every cluster of that class (`Cluster` `default/k` in this file) now uses `AWSClusterRoleIdentity` `id` (the role in account 222222222222)")), "{w:#?}");
+}
+
+#[test]
+fn a_declared_variable_no_patch_uses_has_no_effect() {
+    let text = format!("{CLUSTER_CLASS}{DECLARED}{TEMPLATE}{}", topology_cluster(true));
+    let w = warnings_of(&text);
+    assert!(
+        w.iter().any(|m| m == "ClusterClass `default/cc` declares `identityRef` but no patch writes it to `/spec/template/spec/identityRef`: the value xacct sets on `Cluster` `default/k` has no effect, and the cluster uses the identity of `AWSClusterTemplate` `default/tpl`, which xacct sets to `AWSClusterRoleIdentity` `id` (the role in account 222222222222)"),
+        "{w:#?}"
+    );
+    assert!(w.iter().any(|m| m.contains("which declares an `identityRef` variable but no patch writes it")), "{w:#?}");
+}
+
+#[test]
+fn a_cluster_that_leaves_the_declared_variable_unset_uses_the_template() {
+    let text = format!("{CLUSTER_CLASS}{DECLARED}{PATCHED}{TEMPLATE}{}", topology_cluster(false));
+    let w = warnings_of(&text);
+    assert!(
+        w.iter().any(|m| m.starts_with("`Cluster` `default/k` does not set the `identityRef` variable that its ClusterClass `default/cc` declares, so it uses the identity of `AWSClusterTemplate` `default/tpl`, which xacct sets to `AWSClusterRoleIdentity` `id`") && m.ends_with("add `{name: identityRef, value: {}}` under `spec.topology.variables` and xacct sets it")),
+        "{w:#?}"
+    );
+    // With the variable set, only the template's note remains.
+    let text = format!("{CLUSTER_CLASS}{DECLARED}{PATCHED}{TEMPLATE}{}", topology_cluster(true));
+    let w = warnings_of(&text);
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert!(w[0].contains("a cluster of that class that sets the `identityRef` variable uses its own value"), "{w:#?}");
+}
+
+#[test]
+fn a_class_whose_template_is_elsewhere_is_refused_saying_why() {
+    let text = format!("{CLUSTER_CLASS}{}", topology_cluster(false));
+    let err = patch(&parse(&text), &spec("id")).unwrap_err();
+    assert!(matches!(err, ManifestError::NoTargets { line: 9, column: 1, .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("; `Cluster` `default/k` has no `identityRef` variable and its ClusterClass `default/cc` declares none, so it uses the identity of `AWSClusterTemplate` `default/tpl`, which is not in this file (the controller's default identity, the management account, unless that template names one)"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_class_that_patches_its_own_identity_overrides_xacct() {
+    let fixed = "  patches:\n  - name: id\n    definitions:\n    - selector: {kind: AWSClusterTemplate}\n      jsonPatches:\n      - {op: add, path: /spec/template/spec/identityRef, value: {kind: AWSClusterRoleIdentity, name: fixed}}\n";
+    let text = format!("{CLUSTER_CLASS}{fixed}{TEMPLATE}{}", topology_cluster(false));
+    let w = warnings_of(&text);
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert!(w[0].starts_with("ClusterClass `default/cc` patches `/spec/template/spec/identityRef` with a value of its own, so its clusters do not use the identity xacct sets (`AWSClusterTemplate` `default/tpl` now names"), "{w:#?}");
 }

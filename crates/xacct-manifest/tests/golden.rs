@@ -112,3 +112,43 @@ fn existing_identity_is_updated() {
         spec("cross-account-role", "666666666666", AllowedNamespaces::List(vec!["default".into()]))
     });
 }
+
+/// An error golden case: `fixtures/<name>.in.yaml` must be refused with the text in
+/// `fixtures/<name>.error.txt` (the path shown relative to the fixtures directory).
+fn golden_error(name: &str, spec: &IdentitySpec) {
+    let input = std::fs::read_to_string(fixture(&format!("{name}.in.yaml"))).unwrap();
+    let m = Manifest::parse(Path::new(&format!("{name}.in.yaml")), &input).unwrap();
+    let err = patch(&m, spec).unwrap_err();
+    expect_file(&fixture(&format!("{name}.error.txt")), &format!("{err}\n"));
+}
+
+fn namespaces(m: &Manifest) -> AllowedNamespaces {
+    AllowedNamespaces::List(m.namespaces().into_iter().collect())
+}
+
+#[test]
+fn clusterclass_variable_declared_and_set() {
+    let out = golden("clusterclass-variable", |m| spec("tenant-b-role", "777777777777", namespaces(m)));
+    // The Cluster's variable and the class's template both name the identity.
+    assert!(
+        out.contains("      - name: identityRef\n        value: {kind: AWSClusterRoleIdentity, name: tenant-b-role}\n")
+    );
+    assert!(out.contains(
+        "    spec:\n      identityRef:\n        kind: AWSClusterRoleIdentity\n        name: tenant-b-role\n      controlPlaneLoadBalancer:\n"
+    ));
+}
+
+#[test]
+fn clusterclass_without_variable_template_in_the_file() {
+    let out = golden("clusterclass-no-variable", |m| spec("shop-role", "888888888888", namespaces(m)));
+    assert!(out.contains("    spec:\n      identityRef:\n        kind: AWSClusterRoleIdentity\n        name: shop-role\n      sshKeyName: ops\n"));
+}
+
+#[test]
+fn clusterclass_cluster_alone() {
+    golden("clusterclass-cluster-alone", |m| spec("edge-role", "999999999999", namespaces(m)));
+    golden_error(
+        "clusterclass-cluster-alone-no-variable",
+        &spec("edge-role", "999999999999", AllowedNamespaces::List(vec!["edge".into()])),
+    );
+}
