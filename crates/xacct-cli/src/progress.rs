@@ -1,44 +1,47 @@
 //! Apply events for people: one line per step, and on a terminal a progress bar kept on the last
 //! line of stderr. With `--json`, one event object per line on stdout instead.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Mutex;
 
 use xacct_apply::Event;
 
-use crate::printer::Printer;
+use crate::printer::{Printer, Tone};
 
 /// Renders apply events; see the module docs.
 pub struct EventPrinter {
     json: bool,
     printer: Printer,
-    /// `Some` when stderr is a terminal (and not `--json`): the bar's counts.
+    /// `Some` when stderr is a terminal (and not `--json`): the bar and its counts.
     bar: Option<Mutex<Bar>>,
 }
 
-#[derive(Default)]
 struct Bar {
+    bar: indicatif::ProgressBar,
     total: usize,
     finished: usize,
     failed: usize,
     running: usize,
-    shown: bool,
 }
 
 impl EventPrinter {
     pub fn new(json: bool, printer: Printer) -> Self {
-        let bar = (!json && std::io::stderr().is_terminal()).then(|| Mutex::new(Bar::default()));
+        let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(Some(0), indicatif::ProgressDrawTarget::stderr());
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("[{bar:30}] {pos}/{len} changes{msg}")
+                    .map(|s| s.progress_chars("#."))
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            Mutex::new(Bar { bar, total: 0, finished: 0, failed: 0, running: 0 })
+        });
         EventPrinter { json, printer, bar }
     }
 
     /// Remove the bar (before the summary line).
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
-            let mut b = bar.lock().unwrap_or_else(|e| e.into_inner());
-            if b.shown {
-                let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
-                b.shown = false;
-            }
+            bar.lock().unwrap_or_else(|e| e.into_inner()).bar.finish_and_clear();
         }
     }
 
@@ -50,22 +53,24 @@ impl EventPrinter {
             Event::Propagating { address } => format!("{address}: written; waiting until IAM reads it back…"),
             Event::Done { address, action, elapsed_ms } => format!(
                 "{address}: {} {} ({:.1}s)",
-                p.paint_err("32", "done"),
+                p.paint_err(Tone::Green, "done"),
                 action.as_str(),
                 *elapsed_ms as f64 / 1000.0
             ),
-            Event::Failed { address, error, .. } => format!("{address}: {}: {error}", p.paint_err("31", "failed")),
+            Event::Failed { address, error, .. } => {
+                format!("{address}: {}: {error}", p.paint_err(Tone::Red, "failed"))
+            }
             Event::Skipped { address, because } => format!("{address}: skipped ({because})"),
             Event::StateSaved { .. } => return None,
             Event::StateError { error } => format!(
                 "{}: state not saved: {error}; starting nothing new, letting steps in flight finish",
-                p.paint_err("33", "warning")
+                p.paint_err(Tone::Yellow, "warning")
             ),
             // The final error names the file and the command; no line of its own.
             Event::StateBackup { .. } => return None,
             Event::Interrupted => format!(
                 "{}: interrupted: letting steps in flight finish, then saving state",
-                p.paint_err("33", "warning")
+                p.paint_err(Tone::Yellow, "warning")
             ),
         })
     }
@@ -91,13 +96,15 @@ impl Bar {
             }
             _ => {}
         }
+        self.bar.set_length(self.total as u64);
+        self.bar.set_position(self.finished.min(self.total) as u64);
+        self.bar.set_message(bar_message(self.running, self.failed));
     }
 }
 
-/// `[#########...........] 4/9 changes, 2 in flight, 1 failed or skipped` for a bar `width` cells wide.
-pub fn bar_line(finished: usize, total: usize, running: usize, failed: usize, width: usize) -> String {
-    let filled = (finished.min(total) * width).checked_div(total).unwrap_or(width);
-    let mut s = format!("[{}{}] {finished}/{total} changes", "#".repeat(filled), ".".repeat(width - filled));
+/// What follows `4/9 changes` on the bar: `, 2 in flight, 1 failed or skipped`.
+pub fn bar_message(running: usize, failed: usize) -> String {
+    let mut s = String::new();
     if running > 0 {
         s.push_str(&format!(", {running} in flight"));
     }
@@ -122,31 +129,25 @@ impl xacct_apply::Sink for EventPrinter {
             }
             return;
         };
-        // One lock for the counts and the terminal, so lines and the bar never interleave.
+        // One lock for the counts and the terminal, so lines and the bar never interleave;
+        // indicatif prints each line above the bar and redraws it.
         let mut b = bar.lock().unwrap_or_else(|e| e.into_inner());
-        b.update(e);
-        let mut err = std::io::stderr().lock();
-        if b.shown {
-            let _ = write!(err, "\r\x1b[2K");
-        }
         if let Some(l) = line {
-            let _ = writeln!(err, "{l}");
+            b.bar.println(l);
         }
-        let _ = write!(err, "{}", bar_line(b.finished, b.total, b.running, b.failed, 30));
-        let _ = err.flush();
-        b.shown = true;
+        b.update(e);
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::bar_line;
+    use super::bar_message;
 
     #[test]
-    fn bar_fills_in_proportion() {
-        assert_eq!(bar_line(0, 4, 0, 0, 8), "[........] 0/4 changes");
-        assert_eq!(bar_line(2, 4, 1, 0, 8), "[####....] 2/4 changes, 1 in flight");
-        assert_eq!(bar_line(4, 4, 0, 1, 8), "[########] 4/4 changes, 1 failed or skipped");
-        assert_eq!(bar_line(0, 0, 0, 0, 4), "[####] 0/0 changes");
+    fn the_bar_says_what_is_in_flight_and_what_failed() {
+        assert_eq!(bar_message(0, 0), "");
+        assert_eq!(bar_message(2, 0), ", 2 in flight");
+        assert_eq!(bar_message(0, 1), ", 1 failed or skipped");
+        assert_eq!(bar_message(3, 2), ", 3 in flight, 2 failed or skipped");
     }
 }

@@ -18,7 +18,8 @@ impl Style {
         if !self.color || text.is_empty() {
             return text.to_string();
         }
-        format!("\x1b[{}m{text}\x1b[0m", tone.code())
+        let s = tone.style();
+        format!("{s}{text}{s:#}")
     }
 }
 
@@ -38,18 +39,20 @@ pub(crate) enum Tone {
 }
 
 impl Tone {
-    fn code(self) -> &'static str {
+    fn style(self) -> anstyle::Style {
+        use anstyle::{AnsiColor, Style};
+        let fg = |c: AnsiColor| Style::new().fg_color(Some(c.into()));
         match self {
-            Tone::Green => "32",
-            Tone::Yellow => "33",
-            Tone::Red => "31",
-            Tone::Cyan => "36",
-            Tone::Magenta => "35",
-            Tone::Bold => "1",
-            Tone::Dim => "2",
-            Tone::BoldRed => "1;31",
-            Tone::BoldYellow => "1;33",
-            Tone::BoldCyan => "1;36",
+            Tone::Green => fg(AnsiColor::Green),
+            Tone::Yellow => fg(AnsiColor::Yellow),
+            Tone::Red => fg(AnsiColor::Red),
+            Tone::Cyan => fg(AnsiColor::Cyan),
+            Tone::Magenta => fg(AnsiColor::Magenta),
+            Tone::Bold => Style::new().bold(),
+            Tone::Dim => Style::new().dimmed(),
+            Tone::BoldRed => fg(AnsiColor::Red).bold(),
+            Tone::BoldYellow => fg(AnsiColor::Yellow).bold(),
+            Tone::BoldCyan => fg(AnsiColor::Cyan).bold(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What the live commands share: the file, AWS clients per account, the state backend and its lock.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -133,28 +133,32 @@ impl Drop for Lock<'_> {
     }
 }
 
-/// A one-line refresh progress display on a terminal; silent otherwise.
+/// A one-line refresh progress display on a terminal (indicatif draws it only there); silent
+/// otherwise.
 pub struct RefreshProgress {
-    tty: bool,
+    bar: indicatif::ProgressBar,
 }
 
 impl RefreshProgress {
     pub fn new() -> Self {
-        RefreshProgress { tty: std::io::stderr().is_terminal() }
+        let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("refreshing: {pos}/{len} accounts ({msg})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        RefreshProgress { bar }
     }
 
     pub fn finish(&self) {
-        if self.tty {
-            let _ = write!(std::io::stderr(), "\r\x1b[2K");
-        }
+        self.bar.finish_and_clear();
     }
 }
 
 impl Progress for RefreshProgress {
     fn account_done(&self, account: &str, done: usize, total: usize) {
-        if self.tty {
-            let _ = write!(std::io::stderr(), "\r\x1b[2Krefreshing: {done}/{total} accounts ({account})");
-        }
+        self.bar.set_length(total as u64);
+        self.bar.set_position(done as u64);
+        self.bar.set_message(account.to_string());
     }
 }
 
