@@ -48,8 +48,9 @@ const USAGE: &str =
   --apply         workload counts for the apply benchmark (default: 100; `none` for none)
   --rounds        measurements of each side, interleaved; the median is printed (default: 3)
   --parallelism   xacct's --parallelism, mirrored by the floor (default: 10)
-  --reset-emulator  empty the emulator before each plan size and each apply round (moto slows
-                  down as it holds more accounts); only for an emulator of your own";
+  --reset-emulator  empty the emulator before each plan size and before each apply run, so every
+                  run meets an emulator holding only its own accounts (moto slows down as it holds
+                  more); only for an emulator of your own";
 
 fn sizes(text: &str) -> anyhow::Result<Vec<usize>> {
     if text == "none" {
@@ -139,30 +140,41 @@ async fn plan_bench(o: &Options, emu: &Emulator, x: &Xacct, n: usize) -> anyhow:
     Ok(row("plan", n, &xs, &fs))
 }
 
-/// The apply benchmark at `n` workloads: every round applies fresh accounts (one set per side),
-/// from nothing to applied. Two floors: the calls alone, and the calls with the pauses of xacct's
-/// consistency wait.
+/// Who an apply run is: xacct, or one of the two floors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Xacct,
+    Floor,
+    Paused,
+}
+
+/// The apply benchmark at `n` workloads, from nothing to applied. Every run gets the same
+/// conditions: with `--reset-emulator` the emulator is emptied and holds only that run's `n + 1`
+/// fresh accounts (moto slows as it fills, so a run after another's writes would be slower), and
+/// the order of the three sides rotates from round to round (so no side is always first or last).
+/// Two floors: the calls alone, and the calls with the pauses of xacct's consistency wait.
 async fn apply_bench(o: &Options, emu: &Emulator, x: &Xacct, n: usize) -> anyhow::Result<Vec<Row>> {
     let (mut xs, mut fs, mut ps) = (Vec::new(), Vec::new(), Vec::new());
+    let sides = [Side::Xacct, Side::Floor, Side::Paused];
     for round in 0..o.rounds {
-        if o.reset {
-            emulator::reset(&o.endpoint)?;
-        }
-        say(&format!("apply, {n} workloads, round {}: arranging 3 × {} accounts", round + 1, n + 1));
-        let for_xacct = emu.arrange(n).await?;
-        let for_floor = emu.arrange(n).await?;
-        let for_paused = emu.arrange(n).await?;
-        let dir = tempfile::tempdir()?;
-        for_xacct.write_spec(dir.path())?;
-        let run_x = || tokio::task::block_in_place(|| x.apply(dir.path()));
-        if round % 2 == 0 {
-            xs.push(run_x()?);
-            fs.push(floor::apply(&o.endpoint, &for_floor, o.parallelism, None).await?);
-            ps.push(floor::apply(&o.endpoint, &for_paused, o.parallelism, Some(CONSISTENCY_INTERVAL)).await?);
-        } else {
-            ps.push(floor::apply(&o.endpoint, &for_paused, o.parallelism, Some(CONSISTENCY_INTERVAL)).await?);
-            fs.push(floor::apply(&o.endpoint, &for_floor, o.parallelism, None).await?);
-            xs.push(run_x()?);
+        let order: Vec<Side> = (0..3).map(|i| sides[(i + round) % 3]).collect();
+        say(&format!("apply, {n} workloads, round {}: order {order:?}", round + 1));
+        for side in order {
+            if o.reset {
+                emulator::reset(&o.endpoint)?;
+            }
+            let scenario = emu.arrange(n).await?;
+            match side {
+                Side::Xacct => {
+                    let dir = tempfile::tempdir()?;
+                    scenario.write_spec(dir.path())?;
+                    xs.push(tokio::task::block_in_place(|| x.apply(dir.path()))?);
+                }
+                Side::Floor => fs.push(floor::apply(&o.endpoint, &scenario, o.parallelism, None).await?),
+                Side::Paused => {
+                    ps.push(floor::apply(&o.endpoint, &scenario, o.parallelism, Some(CONSISTENCY_INTERVAL)).await?)
+                }
+            }
         }
         say(&format!(
             "apply, {n} workloads, round {}: xacct {}, floor {}, floor with pauses {}",
@@ -205,6 +217,23 @@ async fn run(o: Options) -> anyhow::Result<()> {
         o.parallelism, o.rounds
     );
     print!("{}", table::format(&rows));
+    println!(
+        "floor: a minimal client making the same AWS calls (plan: every account's reads; apply: the reads, each write, and the three reads confirming it, back to back)."
+    );
+    if !o.apply.is_empty() {
+        println!(
+            "floor with consistency pauses: the same, waiting {} ms between two confirming reads as xacct's consistency wait does; the fair yardstick for apply.",
+            CONSISTENCY_INTERVAL.as_millis()
+        );
+    }
+    println!(
+        "{}",
+        if o.reset {
+            "conditions: the emulator was emptied before each plan size and before each apply run, so every run met an emulator holding only its own accounts."
+        } else {
+            "conditions: the emulator was NOT emptied between runs (no --reset-emulator): later runs met a fuller emulator."
+        }
+    );
     Ok(())
 }
 
