@@ -240,7 +240,7 @@ pub(crate) fn notes(m: &Manifest, found: &[Found<'_>], spec: &IdentitySpec) -> V
             notes.push(Note {
                 at: t.root.start,
                 message: format!(
-                    "{} now names {who}: every cluster of a ClusterClass built on it uses that identity, unless the class sets `identityRef` from a variable",
+                    "{} names {who}: every cluster of a ClusterClass built on it uses that identity, unless the class sets `identityRef` from a variable",
                     t.describe()
                 ),
             });
@@ -248,23 +248,23 @@ pub(crate) fn notes(m: &Manifest, found: &[Found<'_>], spec: &IdentitySpec) -> V
         for c in users {
             let members: Vec<String> = clusters.iter().filter(|k| k.of(c)).map(TopologyCluster::describe).collect();
             let message = if let Some(note) = c.override_note() {
-                format!("{note} ({} now names {who})", t.describe())
+                format!("{note} ({} names {who})", t.describe())
             } else if c.uses_variable() {
                 format!(
-                    "{} of {} now names {who}: a cluster of that class that sets the `identityRef` variable uses its own value, every other one uses this identity",
+                    "{} of {} names {who}: a cluster of that class that sets the `identityRef` variable uses its own value, every other one uses this identity",
                     t.describe(),
                     c.describe()
                 )
             } else {
                 let why = if c.declares {
-                    "declares an `identityRef` variable but no patch writes it to `spec.template.spec.identityRef`"
+                    format!("declares an `identityRef` variable but no patch writes it to `{IDENTITY_PATH}`")
                 } else {
-                    "has no `identityRef` variable"
+                    "has no `identityRef` variable".to_string()
                 };
                 let here =
                     if members.is_empty() { String::new() } else { format!(" ({} in this file)", members.join(", ")) };
                 format!(
-                    "{} is the template of {}, which {why}: every cluster of that class{here} now uses {who}, not only this file's; to give clusters of one class different accounts, declare an `identityRef` variable in the class with a patch to `{IDENTITY_PATH}` (as {EXAMPLE} does) and set it in each `Cluster`",
+                    "{} is the template of {}, which {why}: every cluster of that class{here} uses {who}, not only this file's; to give clusters of one class different accounts, declare an `identityRef` variable in the class with a patch to `{IDENTITY_PATH}` (as {EXAMPLE} does) and set it in each `Cluster`",
                     t.describe(),
                     c.describe()
                 )
@@ -336,9 +336,10 @@ pub(crate) fn notes(m: &Manifest, found: &[Found<'_>], spec: &IdentitySpec) -> V
             // The template's note says what the cluster uses.
             None if in_file.is_some() => None,
             None => Some(format!(
-                "{} has no `identityRef` variable and its {} declares none, so it uses {from_template}; add that template to this file (every cluster of the class then uses this workload's identity), or declare an `identityRef` variable in the class with a patch to `{IDENTITY_PATH}` (as {EXAMPLE} does) and set it in each `Cluster`",
+                "{} has no `identityRef` variable and its {} {}, so it uses {from_template}; add that template to this file (every cluster of the class then uses this workload's identity), or declare an `identityRef` variable in the class with a patch to `{IDENTITY_PATH}` (as {EXAMPLE} does) and set it in each `Cluster`",
                 k.describe(),
-                c.describe()
+                c.describe(),
+                if c.declares { "declares one that no patch uses" } else { "declares none" }
             )),
         };
         if let Some(message) = message {

@@ -360,7 +360,7 @@ fn a_variable_the_class_does_not_declare_is_rejected_by_the_topology_controller(
         "{w:#?}"
     );
     // The template is what its clusters use, shared by the whole class.
-    assert!(w.iter().any(|m| m.starts_with("`AWSClusterTemplate` `default/tpl` is the template of ClusterClass `default/cc`, which has no `identityRef` variable: every cluster of that class (`Cluster` `default/k` in this file) now uses `AWSClusterRoleIdentity` `id` (the role in account 222222222222)")), "{w:#?}");
+    assert!(w.iter().any(|m| m.starts_with("`AWSClusterTemplate` `default/tpl` is the template of ClusterClass `default/cc`, which has no `identityRef` variable: every cluster of that class (`Cluster` `default/k` in this file) uses `AWSClusterRoleIdentity` `id` (the role in account 222222222222)")), "{w:#?}");
 }
 
 #[test]
@@ -407,5 +407,5 @@ fn a_class_that_patches_its_own_identity_overrides_xacct() {
     let text = format!("{CLUSTER_CLASS}{fixed}{TEMPLATE}{}", topology_cluster(false));
     let w = warnings_of(&text);
     assert_eq!(w.len(), 1, "{w:#?}");
-    assert!(w[0].starts_with("ClusterClass `default/cc` patches `/spec/template/spec/identityRef` with a value of its own, so its clusters do not use the identity xacct sets (`AWSClusterTemplate` `default/tpl` now names"), "{w:#?}");
+    assert!(w[0].starts_with("ClusterClass `default/cc` patches `/spec/template/spec/identityRef` with a value of its own, so its clusters do not use the identity xacct sets (`AWSClusterTemplate` `default/tpl` names"), "{w:#?}");
 }

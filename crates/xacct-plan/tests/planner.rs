@@ -1297,3 +1297,94 @@ async fn a_target_on_a_no_op_does_not_pull_in_unrelated_removals() {
     let kept = addresses(&p);
     assert!(!kept.iter().any(|a| a.contains("prod")), "{kept:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// ClusterClass: the identity a topology Cluster ends up with
+
+/// A topology `Cluster`, its ClusterClass (no `identityRef` variable) and the class's template.
+const QUICK_START: &str = "\
+apiVersion: cluster.x-k8s.io/v1beta1
+kind: Cluster
+metadata:
+  name: shop-1
+  namespace: team-a
+spec:
+  topology:
+    class: quick
+    version: v1.30.0
+---
+apiVersion: cluster.x-k8s.io/v1beta1
+kind: ClusterClass
+metadata:
+  name: quick
+  namespace: team-a
+spec:
+  infrastructure:
+    ref: {apiVersion: infrastructure.cluster.x-k8s.io/v1beta2, kind: AWSClusterTemplate, name: quick}
+---
+apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: AWSClusterTemplate
+metadata:
+  name: quick
+  namespace: team-a
+spec:
+  template:
+    spec:
+      region: us-west-2 # keep me
+";
+
+#[tokio::test]
+async fn a_clusterclass_template_gets_the_identity_and_the_plan_says_every_cluster_of_the_class_uses_it() {
+    let mut w = dev_world();
+    w.write_file(DEV_MANIFEST, QUICK_START);
+    let p = w.plan().await;
+    assert!(p.applyable, "{:#?}", p.diagnostics);
+    let m = change(&p, &mdev());
+    assert_eq!(m.actions, [Action::Create]);
+    let text = m.write.as_deref().unwrap();
+    assert!(text.contains("    spec:\n      identityRef:\n        kind: AWSClusterRoleIdentity\n        name: dev\n      region: us-west-2 # keep me\n"), "{text}");
+    let warned: Vec<&str> = p
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Level::Warning && d.address.as_deref() == Some(mdev().as_str()))
+        .map(|d| d.message.as_str())
+        .collect();
+    let shared = format!(
+        "clusters/dev-1.yaml:20:1: `AWSClusterTemplate` `team-a/quick` is the template of ClusterClass `team-a/quick`, which has no `identityRef` variable: every cluster of that class (`Cluster` `team-a/shop-1` in this file) uses `AWSClusterRoleIdentity` `dev` (the role in account {}), not only this file's; to give clusters of one class different accounts, declare an `identityRef` variable in the class",
+        account(0)
+    );
+    assert!(warned.iter().any(|m| m.starts_with(&shared)), "{warned:#?}");
+    assert!(!warned.iter().any(|m| m.contains("keeps the controller's default identity")), "{warned:#?}");
+
+    w.apply(&p).await;
+    // Nothing left to do; the warning stays, as true on every plan as on the first.
+    let again = w.plan().await;
+    assert!(again.applyable && again.pending().next().is_none() && again.drift.is_empty(), "{again:#?}");
+    let said: Vec<&str> = again.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert!(said.len() == 1 && said[0].starts_with(&shared), "{said:#?}");
+    // Removing the workload gives the file back byte for byte.
+    w.set_spec(spec_text(&[], ""));
+    let p = w.plan().await;
+    assert!(p.applyable, "{:#?}", p.diagnostics);
+    assert_eq!(change(&p, &mdev()).actions, [Action::Delete]);
+    w.apply(&p).await;
+    assert_eq!(w.read_file(DEV_MANIFEST), QUICK_START);
+}
+
+#[tokio::test]
+async fn a_topology_cluster_alone_without_the_variable_is_an_error_that_says_what_it_may_use() {
+    let w = dev_world();
+    let alone = QUICK_START.split("---\n").next().unwrap();
+    w.write_file(DEV_MANIFEST, alone);
+    let p = w.plan().await;
+    assert!(!p.applyable);
+    let e: Vec<&str> =
+        p.errors().filter(|d| d.address.as_deref() == Some(mdev().as_str())).map(|d| d.message.as_str()).collect();
+    assert_eq!(e.len(), 1, "{:#?}", p.diagnostics);
+    assert!(e[0].contains(":1:1: no object carries an identity"), "{}", e[0]);
+    assert!(
+        e[0].contains("; `Cluster` `team-a/shop-1` has no `identityRef` variable and its ClusterClass `team-a/quick` is not in this file: it gets whatever identity that class gives it, which may be the controller's default identity (the management account); if the class declares an `identityRef` variable, add `{name: identityRef, value: {}}` under `spec.topology.variables`"),
+        "{}",
+        e[0]
+    );
+}
