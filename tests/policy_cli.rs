@@ -666,3 +666,153 @@ fn can_assume_invalid_input_exits_1() {
     r.assert_code(1);
     assert!(r.stderr.contains("is not a role ARN"), "{}", r.stderr);
 }
+
+// ---- partitions: an account ID is its root ARN in the documents' partition ----
+
+const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
+
+/// The six awspolicyequivalence-style cases in `partition`: a bare account ID against its root
+/// ARN, in both directions, as a string and in lists (beside another account's root).
+fn account_root_cases(partition: &str) -> Vec<(&'static str, String, String)> {
+    let root = |id: &str| format!(r#""arn:{partition}:iam::{id}:root""#);
+    let doc = |aws: String| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"","Effect":"Allow","Action":"*","Resource":"*","Principal":{{"AWS":{aws}}}}}]}}"#
+        )
+    };
+    let (id, other) = ("123456789012", "999999999999");
+    let bare = |a: &str| format!(r#""{a}""#);
+    vec![
+        ("id vs root", doc(bare(id)), doc(root(id))),
+        ("root vs id", doc(root(id)), doc(bare(id))),
+        ("[id] vs [root]", doc(format!("[{}]", bare(id))), doc(format!("[{}]", root(id)))),
+        ("[root] vs id", doc(format!("[{}]", root(id))), doc(bare(id))),
+        (
+            "[id, other root] vs [root, other root]",
+            doc(format!("[{},{}]", bare(id), root(other))),
+            doc(format!("[{},{}]", root(id), root(other))),
+        ),
+        (
+            "[other root, root] vs [id, other id]",
+            doc(format!("[{},{}]", root(other), root(id))),
+            doc(format!("[{},{}]", bare(id), bare(other))),
+        ),
+    ]
+}
+
+#[test]
+fn diff_an_account_id_is_its_root_arn_in_every_partition() {
+    for partition in PARTITIONS {
+        for (name, a, b) in account_root_cases(partition) {
+            let d = Docs::new(&[("a.json", &a), ("b.json", &b)]);
+            for extra in [&[][..], &["--partition", partition]] {
+                let mut args = vec!["policy", "diff", "a.json", "b.json"];
+                args.extend_from_slice(extra);
+                let r = d.run(&args);
+                assert_eq!(r.code, 0, "{name} in {partition} {extra:?}: expected equal\n{r:?}");
+                assert!(r.stdout.is_empty(), "{name} in {partition}: {}", r.stdout);
+                assert!(r.stderr.contains("a.json and b.json are the same policy"), "{name}: {}", r.stderr);
+                args.push("--json");
+                let r = d.run(&args);
+                assert_eq!(r.code, 0, "{name} in {partition} {extra:?} --json\n{r:?}");
+                let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+                assert_eq!(v["equivalent"], true, "{name} in {partition}: {v:#}");
+            }
+            // In another partition the account ID is another principal: a diff naming it.
+            let elsewhere = if partition == "aws" { "aws-cn" } else { "aws" };
+            let r = d.run(&["policy", "diff", "a.json", "b.json", "--partition", elsewhere]);
+            assert_eq!(r.code, 2, "{name}: a {partition} root is not an {elsewhere} account ID\n{r:?}");
+            assert!(r.stdout.contains(&format!("\"arn:{elsewhere}:iam::123456789012:root\"")), "{name}: {}", r.stdout);
+            assert!(r.stdout.contains(&format!("\"arn:{partition}:iam::123456789012:root\"")), "{name}: {}", r.stdout);
+        }
+    }
+}
+
+#[test]
+fn diff_shows_an_account_id_as_the_root_arn_of_the_documents_partition() {
+    let a = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Capa","Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"}]}"#;
+    let b = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Capa","Effect":"Allow","Principal":{"AWS":"arn:aws-cn:iam::111111111111:role/capa"},"Action":"sts:AssumeRole"}]}"#;
+    let d = Docs::new(&[("a.json", a), ("b.json", b)]);
+    let r = d.run(&["policy", "diff", "a.json", "b.json"]);
+    r.assert_code(2);
+    assert!(r.stdout.contains("-       \"arn:aws-cn:iam::111111111111:root\"\n"), "inferred from b.json: {}", r.stdout);
+    let r = d.run(&["policy", "diff", "--partition", "aws-us-gov", "a.json", "b.json"]);
+    r.assert_code(2);
+    assert!(r.stdout.contains("-       \"arn:aws-us-gov:iam::111111111111:root\"\n"), "{}", r.stdout);
+}
+
+#[test]
+fn a_partition_xacct_does_not_know_is_an_error_listing_the_known_ones() {
+    let d = Docs::new(&[("a.json", TRUST), ("b.json", TRUST)]);
+    for args in [
+        &["policy", "diff", "--partition", "aws-moon", "a.json", "b.json"][..],
+        &["policy", "fmt", "--partition", "aws-moon", "a.json"],
+    ] {
+        let r = d.run(args);
+        r.assert_code(1);
+        assert!(r.stdout.is_empty(), "{}", r.stdout);
+        assert!(r.stderr.contains("aws-moon"), "{}", r.stderr);
+        for known in ["aws", "aws-cn", "aws-us-gov", "aws-eusc", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f"] {
+            assert!(r.stderr.contains(known), "{known} is listed: {}", r.stderr);
+        }
+    }
+    d.run(&["policy", "diff", "--partition", "aws-iso-b", "a.json", "b.json"]).assert_code(0);
+}
+
+#[test]
+fn fmt_writes_an_account_id_as_the_root_arn_of_the_partition() {
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"}]}"#;
+    let cn = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["111111111111","arn:aws-cn:iam::222222222222:role/r"]},"Action":"sts:AssumeRole"}]}"#;
+    let d = Docs::new(&[("t.json", doc), ("cn.json", cn)]);
+    let root = |p: &str| format!("\"arn:{p}:iam::111111111111:root\"");
+    let r = d.run(&["policy", "fmt", "t.json"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains(&root("aws")), "no ARN to say otherwise: aws\n{}", r.stdout);
+    for p in PARTITIONS {
+        let r = d.run(&["policy", "fmt", "--partition", p, "t.json"]);
+        r.assert_code(0);
+        assert!(r.stdout.contains(&root(p)), "{p}: {}", r.stdout);
+        d.write(&format!("{p}.canonical.json"), &r.stdout);
+        d.run(&["policy", "fmt", "--check", "--partition", p, &format!("{p}.canonical.json")]).assert_code(0);
+    }
+    let r = d.run(&["policy", "fmt", "cn.json"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains(&root("aws-cn")), "inferred from the document's ARNs: {}", r.stdout);
+}
+
+#[test]
+fn can_assume_an_account_root_in_the_callers_partition() {
+    for p in PARTITIONS {
+        let capa = format!("arn:{p}:iam::111111111111:role/capa-controller");
+        let trust = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Capa","Effect":"Allow","Principal":{{"AWS":"arn:{p}:iam::111111111111:root"}},"Action":"sts:AssumeRole","Condition":{{"ArnEquals":{{"aws:PrincipalArn":"{capa}"}}}}}}]}}"#
+        );
+        let identity = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:{p}:iam::*:role/*"}}]}}"#
+        );
+        let d = Docs::new(&[("trust.json", &trust), ("assume.json", &identity)]);
+        let role = format!("arn:{p}:iam::222222222222:role/capa-workload");
+        let ask = |principal: &str| {
+            d.run(&[
+                "policy",
+                "can-assume",
+                "--trust",
+                "trust.json",
+                "--identity",
+                "assume.json",
+                "--principal",
+                principal,
+                "--role-arn",
+                &role,
+            ])
+        };
+        let r = ask(&capa);
+        assert_eq!(r.code, 0, "{p}: {r:?}");
+        assert!(r.stdout.starts_with("allowed: "), "{p}: {}", r.stdout);
+        let session = format!("arn:{p}:sts::111111111111:assumed-role/capa-controller/s");
+        assert_eq!(ask(&session).code, 0, "{p}: a session of the role");
+        let r = ask(&format!("arn:{p}:iam::111111111111:role/ci-runner"));
+        assert_eq!(r.code, 2, "{p}: another role of the account: {r:?}");
+        assert!(r.stdout.starts_with("implicit deny: "), "{p}: {}", r.stdout);
+    }
+}

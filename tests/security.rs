@@ -426,3 +426,108 @@ async fn every_arn_xacct_builds_is_in_the_china_partition() {
 async fn every_arn_xacct_builds_is_in_the_govcloud_partition() {
     every_arn_in("aws-us-gov").await;
 }
+
+/// `verify` and `policy can-assume` judge an `account_root` trust in `partition` as real IAM
+/// does: the management role gets in, another role of its account does not.
+async fn account_root_is_judged_in(partition: &str) {
+    let s = Scenario::in_partition(partition, &["dev"]).await;
+    let dev = s.workloads[0].1.clone();
+    rewrite_spec(&s, |t| t.replace("management:\n", "management:\n  trust_principal: account_root\n"));
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    let (mgmt_arn, dev_arn) = (capa_arn(&s, &s.mgmt), capa_arn(&s, &dev));
+    let r = s.run(&["verify", "--json"]);
+    let v = parse(&r);
+    assert_eq!(
+        v["checks"][0]["outcome"], "allowed",
+        "the trust names `arn:{partition}:iam::{}:root` with `ArnEquals aws:PrincipalArn {mgmt_arn}`: {v:#}",
+        s.mgmt
+    );
+    r.assert_code(0);
+    write(&s, "trust.json", &s.moto().trust_of(&dev, CAPA_ROLE).await.unwrap());
+    write(&s, "anything.json", &ASSUME_ANYTHING.replace("\"*\"", &format!("\"arn:{partition}:iam::*:role/*\"")));
+    let (code, v) = can_assume(&s, "trust.json", &["anything.json"], &mgmt_arn, &dev_arn, &[]);
+    assert_eq!(code, 0, "the management role is allowed: {v:#}");
+    let intruder = format!("arn:{partition}:iam::{}:role/ci-runner", s.mgmt);
+    let (code, v) = can_assume(&s, "trust.json", &["anything.json"], &intruder, &dev_arn, &[]);
+    assert_eq!(code, 2, "another role of the management account is denied: {v:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_root_trust_is_judged_allowed_in_the_china_partition() {
+    account_root_is_judged_in("aws-cn").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_root_trust_is_judged_allowed_in_the_govcloud_partition() {
+    account_root_is_judged_in("aws-us-gov").await;
+}
+
+/// A trust statement written by hand with the management account's bare ID, equivalent to the
+/// `account_root` statement xacct wants in `aws-cn`: adopted, and never planned again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hand_written_bare_account_trust_in_the_china_partition_is_adopted_without_a_perpetual_diff() {
+    let s = Scenario::in_partition("aws-cn", &["dev", "test"]).await;
+    let (dev, test) = (s.workloads[0].1.clone(), s.workloads[1].1.clone());
+    rewrite_spec(&s, |t| t.replace("management:\n", "management:\n  trust_principal: account_root\n"));
+    let mgmt_arn = capa_arn(&s, &s.mgmt);
+    assert!(mgmt_arn.starts_with("arn:aws-cn:iam::"), "{mgmt_arn}");
+    // What an operator following the runbook by hand writes: the account ID, not its root ARN.
+    let by_hand = |sid: Option<String>| {
+        let mut st = json!({
+            "Effect": "Allow",
+            "Principal": {"AWS": s.mgmt.clone()},
+            "Action": "sts:AssumeRole",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": mgmt_arn.clone()}},
+        });
+        if let Some(sid) = sid {
+            st["Sid"] = json!(sid);
+        }
+        st
+    };
+    let ec2 = json!({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"});
+    // dev: under xacct's Sid; test: without a Sid.
+    for (account, stmt) in [(&dev, by_hand(Some(trust_sid(&s)))), (&test, by_hand(None))] {
+        let doc = json!({"Version": "2012-10-17", "Statement": [ec2.clone(), stmt]}).to_string();
+        s.moto().put_trust(account, CAPA_ROLE, &doc).await;
+    }
+    let before_dev = s.moto().trust_of(&dev, CAPA_ROLE).await.unwrap();
+    let before_test = s.moto().trust_of(&test, CAPA_ROLE).await.unwrap();
+    assert!(before_dev.contains(&format!("\"AWS\":\"{}\"", s.mgmt)), "the bare ID is stored as written: {before_dev}");
+
+    let r = s.run(&["plan", "--json"]);
+    r.assert_code(0);
+    let plan = parse(&r);
+    for addr in ["trust.dev", "trust.test"] {
+        assert_eq!(change(&plan, addr)["actions"], json!(["adopt"]), "{addr}: {:#}", change(&plan, addr));
+    }
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(s.moto().trust_of(&dev, CAPA_ROLE).await.unwrap(), before_dev, "adopting writes nothing");
+    assert_eq!(s.moto().trust_of(&test, CAPA_ROLE).await.unwrap(), before_test, "adopting writes nothing");
+
+    // The second plan: nothing to do, not an update of the statement to its root ARN form.
+    let r = s.run(&["plan", "--json"]);
+    r.assert_code(0);
+    let plan = parse(&r);
+    for c in plan["changes"].as_array().unwrap() {
+        assert!(c["actions"] == json!(["no-op"]) || c["actions"] == json!(["adopt"]), "{}: {:#}", c["address"], c);
+    }
+    for addr in ["trust.dev", "trust.test"] {
+        assert_eq!(change(&plan, addr)["actions"], json!(["no-op"]), "{addr}: {:#}", change(&plan, addr));
+    }
+    s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    s.run(&["drift"]).assert_code(0);
+    // And the hand-written trust is judged as IAM would: the management role gets in.
+    let r = s.run(&["verify", "--json"]);
+    let v = parse(&r);
+    for check in v["checks"].as_array().unwrap() {
+        assert_eq!(check["outcome"], "allowed", "{v:#}");
+    }
+    r.assert_code(0);
+}
+
+/// A partition xacct learnt from the SDK's endpoint data, on the emulator too (moto files
+/// `us-iso-east-1` under `aws-iso`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_arn_xacct_builds_is_in_the_iso_partition() {
+    every_arn_in("aws-iso").await;
+}

@@ -6,21 +6,48 @@ use std::fmt;
 use std::time::Duration;
 
 /// An AWS partition: decides ARNs and where IAM lives.
+///
+/// The partitions are those of the endpoint data compiled into the AWS SDK for Rust
+/// (`aws-sdk-iam` 1.133: `src/endpoint_lib.rs`, the `partitions` JSON), each with the region
+/// IAM's endpoint rules sign its global endpoint for (`src/config/endpoint.rs`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Partition {
     #[default]
     Aws,
     AwsCn,
     AwsUsGov,
+    /// The AWS European Sovereign Cloud.
+    AwsEusc,
+    AwsIso,
+    AwsIsoB,
+    AwsIsoE,
+    AwsIsoF,
 }
 
 impl Partition {
-    /// The partition as it appears in ARNs (`aws`, `aws-cn`, `aws-us-gov`).
+    /// Every partition, `aws` first.
+    pub const ALL: [Partition; 8] = [
+        Partition::Aws,
+        Partition::AwsCn,
+        Partition::AwsUsGov,
+        Partition::AwsEusc,
+        Partition::AwsIso,
+        Partition::AwsIsoB,
+        Partition::AwsIsoE,
+        Partition::AwsIsoF,
+    ];
+
+    /// The partition as it appears in ARNs (`aws`, `aws-cn`, `aws-us-gov`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Partition::Aws => "aws",
             Partition::AwsCn => "aws-cn",
             Partition::AwsUsGov => "aws-us-gov",
+            Partition::AwsEusc => "aws-eusc",
+            Partition::AwsIso => "aws-iso",
+            Partition::AwsIsoB => "aws-iso-b",
+            Partition::AwsIsoE => "aws-iso-e",
+            Partition::AwsIsoF => "aws-iso-f",
         }
     }
 
@@ -30,6 +57,11 @@ impl Partition {
             Partition::Aws => "us-east-1",
             Partition::AwsCn => "cn-north-1",
             Partition::AwsUsGov => "us-gov-west-1",
+            Partition::AwsEusc => "eusc-de-east-1",
+            Partition::AwsIso => "us-iso-east-1",
+            Partition::AwsIsoB => "us-isob-east-1",
+            Partition::AwsIsoE => "eu-isoe-west-1",
+            Partition::AwsIsoF => "us-isof-south-1",
         }
     }
 
@@ -38,14 +70,9 @@ impl Partition {
         self.iam_region()
     }
 
-    /// Parse `aws`, `aws-cn` or `aws-us-gov`.
+    /// Parse a partition's name as it appears in ARNs.
     pub fn parse(text: &str) -> Option<Partition> {
-        match text {
-            "aws" => Some(Partition::Aws),
-            "aws-cn" => Some(Partition::AwsCn),
-            "aws-us-gov" => Some(Partition::AwsUsGov),
-            _ => None,
-        }
+        Partition::ALL.into_iter().find(|p| p.as_str() == text)
     }
 }
 
@@ -199,4 +226,50 @@ pub struct AwsSettings {
     pub partition: Partition,
     pub retry: RetrySettings,
     pub consistency: ConsistencySettings,
+}
+
+#[cfg(test)]
+mod partition_tests {
+    use super::Partition;
+
+    #[test]
+    fn every_partition_parses_from_its_name_and_signs_iam_in_its_own_region() {
+        let expected = [
+            ("aws", "us-east-1"),
+            ("aws-cn", "cn-north-1"),
+            ("aws-us-gov", "us-gov-west-1"),
+            ("aws-eusc", "eusc-de-east-1"),
+            ("aws-iso", "us-iso-east-1"),
+            ("aws-iso-b", "us-isob-east-1"),
+            ("aws-iso-e", "eu-isoe-west-1"),
+            ("aws-iso-f", "us-isof-south-1"),
+        ];
+        let got: Vec<(&str, &str)> = Partition::ALL.iter().map(|p| (p.as_str(), p.iam_region())).collect();
+        assert_eq!(got, expected);
+        for p in Partition::ALL {
+            assert_eq!(Partition::parse(p.as_str()), Some(p));
+            assert_eq!(p.default_region(), p.iam_region());
+            assert_eq!(p.to_string(), p.as_str());
+        }
+        for unknown in ["", "AWS", "aws-eu", "aws-iso-x", "aws-cn "] {
+            assert_eq!(Partition::parse(unknown), None, "{unknown:?}");
+        }
+    }
+
+    /// `iam_region` is what the SDK's own IAM endpoint rules sign for in that partition: the
+    /// region resolves to the partition's IAM endpoint, signed for that same region.
+    #[tokio::test]
+    async fn iam_region_is_the_signing_region_of_the_sdks_iam_endpoint_rules() {
+        use aws_sdk_iam::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+        use aws_smithy_types::Document;
+        for p in Partition::ALL {
+            let params =
+                Params::builder().region(p.iam_region()).use_fips(false).use_dual_stack(false).build().unwrap();
+            let endpoint = DefaultResolver::new().resolve_endpoint(&params).await.unwrap();
+            let signing =
+                endpoint.auth_schemes().iter().find(|a| a.name() == "sigv4").and_then(|a| a.get("signingRegion"));
+            assert_eq!(signing, Some(&Document::String(p.iam_region().into())), "{p}: {endpoint:?}");
+            assert!(endpoint.url().starts_with("https://iam."), "{p}: {}", endpoint.url());
+        }
+    }
 }

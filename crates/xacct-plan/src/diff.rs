@@ -44,22 +44,24 @@ pub(crate) fn change(address: &Address, action: Action, target: Target) -> Chang
     }
 }
 
-fn stmt_equiv(a: &Value, b: &Value, ignore_sid: bool) -> bool {
+/// Statement equivalence in `partition` (the file's: there a bare account ID is that
+/// partition's root ARN); `None` infers it from the statements.
+fn stmt_equiv(a: &Value, b: &Value, ignore_sid: bool, partition: Option<&str>) -> bool {
     match (policy::Statement::from_value(a), policy::Statement::from_value(b)) {
         (Ok(x), Ok(y)) => {
             if ignore_sid {
-                x.equivalent_ignoring_sid(&y)
+                x.equivalent_ignoring_sid_in(&y, partition)
             } else {
-                x.equivalent(&y)
+                x.equivalent_in(&y, partition)
             }
         }
         _ => a == b,
     }
 }
 
-fn doc_equiv(a: &Value, b: &Value) -> bool {
+fn doc_equiv(a: &Value, b: &Value, partition: Option<&str>) -> bool {
     match (policy::Policy::from_value(a), policy::Policy::from_value(b)) {
-        (Ok(x), Ok(y)) => policy::equivalent(&x, &y),
+        (Ok(x), Ok(y)) => policy::equivalent_in(&x, &y, partition),
         _ => a == b,
     }
 }
@@ -76,21 +78,28 @@ pub struct StoredTrust {
 
 /// xacct's statement in a live trust document: by stored Sid, by equivalence to what was
 /// stored (an adopted statement without a Sid), or by the desired Sid.
-fn find_ours(doc: &Value, stored: Option<&StoredTrust>, desired_sid: Option<&str>) -> Option<(usize, Value)> {
+fn find_ours(
+    doc: &Value,
+    stored: Option<&StoredTrust>,
+    desired_sid: Option<&str>,
+    partition: Option<&str>,
+) -> Option<(usize, Value)> {
     let by_sid = |sid: &str| policy::find_statement(doc, sid).map(|(i, s)| (i, s.clone()));
     match stored {
         Some(StoredTrust { sid: Some(sid), .. }) => by_sid(sid),
-        Some(StoredTrust { sid: None, statement, .. }) => policy::find_equivalent_statement(doc, statement)
-            .map(|(i, _)| i)
-            .or_else(|| find_unique_id_twin(doc, statement))
-            .and_then(|i| policy::statements(doc).ok().and_then(|v| v.get(i).map(|s| (i, (*s).clone())))),
+        Some(StoredTrust { sid: None, statement, .. }) => {
+            policy::find_equivalent_statement_in(doc, statement, partition)
+                .map(|(i, _)| i)
+                .or_else(|| find_unique_id_twin(doc, statement, partition))
+                .and_then(|i| policy::statements(doc).ok().and_then(|v| v.get(i).map(|s| (i, (*s).clone()))))
+        }
         None => desired_sid.and_then(by_sid),
     }
 }
 
 /// An adopted statement (no Sid) whose principal IAM turned into a unique ID: the Sid-less
 /// statement with a unique-ID principal that equals `stored` once its principal is put back.
-fn find_unique_id_twin(doc: &Value, stored: &Value) -> Option<usize> {
+fn find_unique_id_twin(doc: &Value, stored: &Value, partition: Option<&str>) -> Option<usize> {
     policy::statements(doc).ok()?.into_iter().position(|s| {
         let broken = s.get("Sid").is_none()
             && policy::Statement::from_value(s).is_ok_and(|st| {
@@ -99,7 +108,7 @@ fn find_unique_id_twin(doc: &Value, stored: &Value) -> Option<usize> {
             });
         let mut restored = s.clone();
         restored["Principal"] = stored.get("Principal").cloned().unwrap_or(Value::Null);
-        broken && stmt_equiv(&restored, stored, false)
+        broken && stmt_equiv(&restored, stored, false, partition)
     })
 }
 
@@ -133,6 +142,8 @@ pub(crate) struct TrustInput<'a> {
     pub live: Option<&'a Result<Option<LiveRole>, CloudError>>,
     /// `live` was rebuilt from state (`--refresh=false`): it holds only xacct's statements.
     pub from_state: bool,
+    /// The documents' partition (the file's); `None`: inferred from the statements compared.
+    pub partition: Option<&'a str>,
 }
 
 pub(crate) fn trust(i: TrustInput<'_>) -> Diffed {
@@ -178,7 +189,7 @@ pub(crate) fn trust(i: TrustInput<'_>) -> Diffed {
         }
     };
     let desired_sid = i.desired.and_then(|d| d.get("Sid")).and_then(Value::as_str);
-    let ours = find_ours(&doc, i.stored, desired_sid);
+    let ours = find_ours(&doc, i.stored, desired_sid, i.partition);
     let unique_ids = ours
         .as_ref()
         .and_then(|(_, s)| policy::Statement::from_value(s).ok())
@@ -200,13 +211,13 @@ pub(crate) fn trust(i: TrustInput<'_>) -> Diffed {
     };
     let (action, reason): (Action, Option<String>) = match (i.desired, i.stored, &ours) {
         (Some(d), None, Some((_, l))) => {
-            if stmt_equiv(l, d, true) {
+            if stmt_equiv(l, d, true, i.partition) {
                 (Action::Adopt, Some("a statement with xacct's Sid is already there: recording it".into()))
             } else {
                 (Action::Update, Some("a statement with xacct's Sid is there but differs".into()))
             }
         }
-        (Some(d), None, None) => match policy::find_equivalent_statement(&doc, d) {
+        (Some(d), None, None) => match policy::find_equivalent_statement_in(&doc, d, i.partition) {
             Some((_, sid)) => (
                 Action::Adopt,
                 Some(format!(
@@ -216,7 +227,7 @@ pub(crate) fn trust(i: TrustInput<'_>) -> Diffed {
             ),
             None => (Action::Create, None),
         },
-        (Some(d), Some(_), None) => match policy::find_equivalent_statement(&doc, d) {
+        (Some(d), Some(_), None) => match policy::find_equivalent_statement_in(&doc, d, i.partition) {
             // Removed, then put back by hand (the runbook again?): adopt the copy, never add a twin.
             Some((idx, _)) => {
                 let l = policy::statements(&doc).ok().and_then(|v| v.get(idx).map(|s| (*s).clone()));
@@ -243,15 +254,15 @@ pub(crate) fn trust(i: TrustInput<'_>) -> Diffed {
                     l.clone(),
                 );
                 (Action::Update, Some("the trust principal became a unique ID".into()))
-            } else if stmt_equiv(l, &s.statement, false) {
-                if stmt_equiv(d, &s.statement, true) {
+            } else if stmt_equiv(l, &s.statement, false, i.partition) {
+                if stmt_equiv(d, &s.statement, true, i.partition) {
                     (Action::NoOp, None)
                 } else {
                     (Action::Update, Some("the desired statement changed".into()))
                 }
             } else {
                 mk_drift(DriftKind::Modified, "xacct's trust statement was changed outside xacct".into(), l.clone());
-                if stmt_equiv(l, d, true) {
+                if stmt_equiv(l, d, true, i.partition) {
                     (Action::Adopt, Some("changed outside xacct to what the file wants: recording it".into()))
                 } else {
                     (Action::Update, Some("changed outside xacct".into()))
@@ -294,7 +305,8 @@ pub(crate) fn trust(i: TrustInput<'_>) -> Diffed {
                 Some((_, l)) => (l.get("Sid").and_then(Value::as_str).map(String::from), l.clone()),
                 None => {
                     let d = i.desired.unwrap();
-                    let (idx, sid) = policy::find_equivalent_statement(&doc, d).expect("adopt found one");
+                    let (idx, sid) =
+                        policy::find_equivalent_statement_in(&doc, d, i.partition).expect("adopt found one");
                     (sid, policy::statements(&doc).unwrap()[idx].clone())
                 }
             };
@@ -328,6 +340,8 @@ pub(crate) struct PolicyInput<'a> {
     pub desired: Option<&'a Value>,
     pub stored: Option<&'a StoredPolicy>,
     pub live: Option<&'a Result<Option<String>, CloudError>>,
+    /// The document's partition (the file's); `None`: inferred from the documents compared.
+    pub partition: Option<&'a str>,
 }
 
 pub(crate) fn inline_policy(i: PolicyInput<'_>) -> Diffed {
@@ -363,7 +377,7 @@ pub(crate) fn inline_policy(i: PolicyInput<'_>) -> Diffed {
         })
     };
     let (action, reason): (Action, Option<String>) = match (i.desired, i.stored, &live) {
-        (Some(d), None, Some(l)) if doc_equiv(l, d) => {
+        (Some(d), None, Some(l)) if doc_equiv(l, d, i.partition) => {
             (Action::Adopt, Some("an equivalent policy is already there: recording it".into()))
         }
         (Some(_), None, Some(_)) => {
@@ -375,15 +389,15 @@ pub(crate) fn inline_policy(i: PolicyInput<'_>) -> Diffed {
             (Action::Create, Some("deleted outside xacct".into()))
         }
         (Some(d), Some(s), Some(l)) => {
-            if doc_equiv(l, &s.document) {
-                if doc_equiv(d, &s.document) {
+            if doc_equiv(l, &s.document, i.partition) {
+                if doc_equiv(d, &s.document, i.partition) {
                     (Action::NoOp, None)
                 } else {
                     (Action::Update, Some("the set of workload roles changed".into()))
                 }
             } else {
                 mk(DriftKind::Modified, "xacct's inline policy was changed outside xacct");
-                if doc_equiv(l, d) {
+                if doc_equiv(l, d, i.partition) {
                     (Action::Adopt, Some("changed outside xacct to what the file wants: recording it".into()))
                 } else {
                     (Action::Update, Some("changed outside xacct".into()))
@@ -611,5 +625,55 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
             }
             Diffed { change: c, drift, diagnostics: diags }
         }
+    }
+}
+
+#[cfg(test)]
+mod partition_tests {
+    use super::*;
+
+    const MGMT: &str = "111111111111";
+
+    /// The trust diff of a live role holding `hand` (beside the EC2 statement) against xacct's
+    /// account-root statement in aws-cn, with the documents' partition given as `partition`.
+    fn plan_against(hand: Value, stored: Option<&StoredTrust>, partition: Option<&str>) -> Diffed {
+        let desired = json!({"Sid": "XacctTrust", "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws-cn:iam::{MGMT}:root")}, "Action": "sts:AssumeRole"});
+        let doc = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}, hand]});
+        let live = Ok(Some(LiveRole {
+            arn: "arn:aws-cn:iam::222222222222:role/capa".into(),
+            role_id: "AROAEXAMPLEEXAMPLE01".into(),
+            trust_policy: doc.to_string(),
+            max_session_duration: 3600,
+        }));
+        trust(TrustInput {
+            address: &Address::Trust("dev".into()),
+            account: "222222222222",
+            role: "capa",
+            desired: Some(&desired),
+            stored,
+            live: Some(&live),
+            from_state: false,
+            partition,
+        })
+    }
+
+    #[test]
+    fn a_bare_account_is_the_root_of_the_files_partition() {
+        let hand = json!({"Effect": "Allow", "Principal": {"AWS": MGMT}, "Action": "sts:AssumeRole"});
+        for partition in [Some("aws-cn"), None] {
+            let d = plan_against(hand.clone(), None, partition);
+            assert_eq!(d.change.actions, [Action::Adopt], "{partition:?}: {:?}", d.change.reason);
+            // Recorded as found, and planned as nothing to do from then on.
+            let stored: StoredTrust = serde_json::from_value(d.change.state_after.clone()).unwrap();
+            assert_eq!(stored.statement, hand);
+            let again = plan_against(hand.clone(), Some(&stored), partition);
+            assert_eq!(again.change.actions, [Action::NoOp], "{partition:?}: {:?}", again.change.reason);
+            assert!(again.drift.is_none());
+        }
+        // In `aws` the same account ID is another principal than the aws-cn root: a new statement.
+        let d = plan_against(hand, None, Some("aws"));
+        assert_eq!(d.change.actions, [Action::Create], "{:?}", d.change.reason);
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use xacct_policy as policy;
 use xacct_spec::Address;
 use xacct_state::State;
 
@@ -13,7 +14,7 @@ use crate::cloud::Cloud;
 use crate::diff;
 use crate::live::{refresh, Progress, ReadSet};
 use crate::model::{sha256, Diagnostic, Drift, DriftKind, Level};
-use crate::planner::stored;
+use crate::planner::{stored, Stored};
 
 /// The `xacct drift --json` document.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -37,6 +38,19 @@ impl DriftReport {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(|d| d.severity == Level::Error)
     }
+}
+
+/// The one partition the stored trust statements and assume policy name (`None`: none, or
+/// several).
+fn stored_partition(stored: &Stored) -> Option<String> {
+    let mut docs: Vec<policy::Policy> = stored
+        .trust
+        .values()
+        .filter_map(|t| policy::Statement::from_value(&t.statement).ok())
+        .map(|s| policy::Policy { version: None, id: None, statements: vec![s] })
+        .collect();
+    docs.extend(stored.policy.as_ref().and_then(|p| policy::Policy::from_value(&p.document).ok()));
+    policy::infer_partition(&docs.iter().collect::<Vec<_>>())
 }
 
 /// Compare every resource in `state` with what is live now. Manifest paths are relative to `dir`.
@@ -73,6 +87,11 @@ pub async fn detect(
         set.policies.insert((p.account.clone(), p.role.clone(), p.policy.clone()));
     }
     let live = refresh(cloud.clone(), &set, parallelism, progress).await;
+    // Drift compares live IAM with state alone: the partition is the one state's documents
+    // name (xacct wrote them with the file's partition), so a bare account ID put in by hand
+    // is that partition's root.
+    let partition = stored_partition(&stored);
+    let partition = partition.as_deref();
     for (addr, t) in &stored.trust {
         report.checked += 1;
         let d = diff::trust(diff::TrustInput {
@@ -83,6 +102,7 @@ pub async fn detect(
             stored: Some(t),
             live: live.role(&t.account, &t.role),
             from_state: false,
+            partition,
         });
         report.drift.extend(d.drift);
         report.diagnostics.extend(d.diagnostics.into_iter().filter(|d| d.severity == Level::Error));
@@ -97,6 +117,7 @@ pub async fn detect(
             desired: Some(&p.document),
             stored: Some(p),
             live: live.policy(&p.account, &p.role, &p.policy),
+            partition,
         });
         report.drift.extend(d.drift);
         report.diagnostics.extend(d.diagnostics.into_iter().filter(|d| d.severity == Level::Error));

@@ -223,6 +223,7 @@ pub async fn plan(
                     stored: owned,
                     live: live.role(account, &role.name),
                     from_state: !opts.refresh,
+                    partition: Some(&spec.partition),
                 }))
             }
             DesiredResource::AssumePolicy { account, role, policy_name, document } => {
@@ -255,6 +256,7 @@ pub async fn plan(
                     desired: Some(document),
                     stored: owned,
                     live: live.policy(account, &role.name, policy_name),
+                    partition: Some(&spec.partition),
                 }))
             }
             DesiredResource::Manifest { workload, path, written, identity } => {
@@ -301,6 +303,7 @@ pub async fn plan(
                 stored: Some(s),
                 live: live.role(&s.account, &s.role),
                 from_state: !opts.refresh,
+                partition: Some(&spec.partition),
             }));
         }
     }
@@ -313,6 +316,7 @@ pub async fn plan(
             desired: None,
             stored: Some(s),
             live: live.policy(&s.account, &s.role, &s.policy),
+            partition: Some(&spec.partition),
         }));
     }
     for (addr, s) in &stored.manifests {

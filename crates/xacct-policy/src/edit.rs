@@ -47,12 +47,23 @@ pub fn find_statement<'a>(doc: &'a Value, sid: &str) -> Option<(usize, &'a Value
 }
 
 /// The first statement equivalent to `stmt` ignoring `Sid` (for adoption), with its
-/// index and its `Sid`. Statements that do not parse are skipped.
+/// index and its `Sid`. Statements that do not parse are skipped. The partition of a bare
+/// account ID is inferred from each pair of statements (see [`crate::equivalent`]).
 pub fn find_equivalent_statement(doc: &Value, stmt: &Value) -> Option<(usize, Option<String>)> {
+    find_equivalent_statement_in(doc, stmt, None)
+}
+
+/// [`find_equivalent_statement`] in a document of `partition`: there a bare account ID is
+/// `arn:<partition>:iam::<id>:root` and no other partition's root (`None`: inferred).
+pub fn find_equivalent_statement_in(
+    doc: &Value,
+    stmt: &Value,
+    partition: Option<&str>,
+) -> Option<(usize, Option<String>)> {
     let wanted = Statement::from_value(stmt).ok()?;
     statements(doc).ok()?.into_iter().enumerate().find_map(|(i, s)| {
         let have = Statement::from_value(s).ok()?;
-        have.equivalent_ignoring_sid(&wanted).then_some((i, have.sid))
+        have.equivalent_ignoring_sid_in(&wanted, partition).then_some((i, have.sid))
     })
 }
 
@@ -250,5 +261,21 @@ mod tests {
     fn document_text_is_compact_and_ordered() {
         let doc = parse_document(r#"{ "Version": "2012-10-17", "Statement": [] }"#).unwrap();
         assert_eq!(to_document_text(&doc), r#"{"Version":"2012-10-17","Statement":[]}"#);
+    }
+
+    #[test]
+    fn an_equivalent_statement_with_a_bare_account_is_found_in_its_partition() {
+        let doc = parse_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .unwrap();
+        for partition in ["aws", "aws-cn", "aws-us-gov"] {
+            let ours = json!({"Sid": "Xacct", "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:{partition}:iam::123456789012:root")}, "Action": "sts:AssumeRole"});
+            assert_eq!(find_equivalent_statement_in(&doc, &ours, Some(partition)), Some((1, None)), "{partition}");
+            assert_eq!(find_equivalent_statement(&doc, &ours), Some((1, None)), "{partition}, inferred");
+            let elsewhere = if partition == "aws" { "aws-cn" } else { "aws" };
+            assert_eq!(find_equivalent_statement_in(&doc, &ours, Some(elsewhere)), None, "{partition} in {elsewhere}");
+        }
     }
 }

@@ -3,8 +3,8 @@
 //!
 //! Modelled: explicit deny wins; `*`/`?` wildcards in actions (case-insensitive) and
 //! resources; principals by ARN, by account (`123456789012` or
-//! `arn:aws:iam::123456789012:root`, which delegate to the account's identity
-//! policies) and `*`; the condition operators trust policies use. Not modelled: SCPs,
+//! `arn:<partition>:iam::123456789012:root` in the caller's partition, which delegate to
+//! the account's identity policies) and `*`; the condition operators trust policies use. Not modelled: SCPs,
 //! RCPs, permission boundaries, session policies and policy variables; condition keys
 //! other than `sts:ExternalId`, `aws:PrincipalArn`, `aws:PrincipalAccount`,
 //! `aws:PrincipalOrgID` and `aws:ResourceOrgID` are treated as absent (with a note).
@@ -19,8 +19,8 @@ pub const TRUST_POLICY_NAME: &str = "trust";
 /// The request being asked about.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AssumeRoleRequest {
-    /// The caller's IAM ARN (`arn:aws:iam::<acct>:role/<name>`); an STS
-    /// assumed-role session ARN is mapped to its role.
+    /// The caller's IAM ARN (`arn:<partition>:iam::<acct>:role/<name>`); an STS
+    /// assumed-role session ARN is mapped to its role in the same partition.
     pub principal_arn: String,
     /// The caller's account; derived from `principal_arn` when `None`.
     pub principal_account: Option<String>,
@@ -149,6 +149,12 @@ enum PrincipalMatch {
     Direct,
 }
 
+/// The partition of an ARN (`arn:<partition>:…`).
+fn arn_partition(arn: &str) -> Option<&str> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    (parts.len() == 6 && parts[0] == "arn" && !parts[1].is_empty()).then(|| parts[1])
+}
+
 struct Ctx<'a> {
     principal_arn: String,
     principal_account: String,
@@ -186,9 +192,7 @@ impl Ctx<'_> {
                 for v in p.aws() {
                     let m = if v == "*" || *v == self.principal_arn {
                         PrincipalMatch::Direct
-                    } else if *v == self.principal_account
-                        || *v == format!("arn:aws:iam::{}:root", self.principal_account)
-                    {
+                    } else if *v == self.principal_account || self.is_callers_root(v) {
                         PrincipalMatch::Account
                     } else {
                         if is_unique_id(v) {
@@ -202,6 +206,19 @@ impl Ctx<'_> {
                 }
                 best
             }
+        }
+    }
+
+    /// `arn:<partition>:iam::<account>:root` of the caller's account, in its partition.
+    fn is_callers_root(&self, v: &str) -> bool {
+        let parts: Vec<&str> = v.splitn(6, ':').collect();
+        match parts[..] {
+            ["arn", partition, "iam", "", account, "root"] => {
+                !partition.is_empty()
+                    && account == self.principal_account
+                    && arn_partition(&self.principal_arn).is_none_or(|p| p == partition)
+            }
+            _ => false,
         }
     }
 
@@ -323,10 +340,13 @@ pub fn evaluate_assume_role(
 ) -> Decision {
     let mut principal_arn = request.principal_arn.clone();
     let mut notes = Vec::new();
-    if let Some(rest) = principal_arn.strip_prefix("arn:aws:sts::") {
+    let session = principal_arn
+        .split_once(":sts::")
+        .filter(|(head, _)| head.strip_prefix("arn:").is_some_and(|p| !p.is_empty() && !p.contains(':')));
+    if let Some((head, rest)) = session {
         if let Some((acct, path)) = rest.split_once(":assumed-role/") {
             let role = path.split('/').next().unwrap_or_default();
-            let mapped = format!("arn:aws:iam::{acct}:role/{role}");
+            let mapped = format!("{head}:iam::{acct}:role/{role}");
             notes.push(format!(
                 "`{principal_arn}` is a session; evaluated as its role `{mapped}` (a role path, if any, is not known)"
             ));
@@ -419,5 +439,7 @@ pub fn evaluate_assume_role(
     Decision { outcome: if allowed { Outcome::Allowed } else { Outcome::ImplicitDeny }, deciding, notes }
 }
 
+#[cfg(test)]
+mod partitions;
 #[cfg(test)]
 mod tests;

@@ -15,7 +15,8 @@
 //! [`decode_document`] (or use [`Policy::parse_encoded`] / [`parse_document`]).
 //!
 //! Modules: `model` (typed model and parsing), `canonical` (canonical form,
-//! equivalence), `edit` (owned-statement edits on JSON values), `size` (IAM size
+//! equivalence, in a partition or with the partition inferred), `diff` (statement
+//! pairing: what changed between two documents), `edit` (owned-statement edits on JSON values), `size` (IAM size
 //! accounting, quotas), `validate` (findings), `eval` (static evaluation),
 //! `decode` (URL decoding), `locate` (path → line/column).
 //!
@@ -58,6 +59,7 @@
 
 mod canonical;
 mod decode;
+mod diff;
 mod edit;
 mod error;
 mod eval;
@@ -66,11 +68,15 @@ mod model;
 mod size;
 mod validate;
 
-pub use canonical::{equivalent, equivalent_text, normalize_aws_principal};
+pub use canonical::{
+    equivalent, equivalent_in, equivalent_text, equivalent_text_in, infer_partition, normalize_aws_principal,
+    normalize_aws_principal_in, DEFAULT_PARTITION,
+};
 pub use decode::{decode_document, is_percent_encoded};
+pub use diff::{diff_policies, DiffSide, ElementDiff, PolicyDiff};
 pub use edit::{
-    find_equivalent_statement, find_statement, insert_statement, parse_document, remove_statement, statements,
-    to_document_text, upsert_statement,
+    find_equivalent_statement, find_equivalent_statement_in, find_statement, insert_statement, parse_document,
+    remove_statement, statements, to_document_text, upsert_statement,
 };
 pub use error::{PolicyError, Result};
 pub use eval::{

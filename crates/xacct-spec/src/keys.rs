@@ -38,7 +38,10 @@ const fn key(name: &'static str, required: bool, doc: &'static str, value: fn() 
 }
 
 /// The partitions the file's `partition` accepts. The parser reports a wrong one by listing these.
-pub const PARTITIONS: &[&str] = &["aws", "aws-cn", "aws-us-gov"];
+/// They are the partitions of the endpoint data compiled into the AWS SDK for Rust (aws-sdk-iam
+/// 1.133, `src/endpoint_lib.rs`), as `xacct_aws::Partition` knows them.
+pub const PARTITIONS: &[&str] =
+    &["aws", "aws-cn", "aws-us-gov", "aws-eusc", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f"];
 
 fn string() -> Value {
     json!({ "type": "string" })

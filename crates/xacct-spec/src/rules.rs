@@ -70,7 +70,7 @@ pub fn role_arn(s: &str) -> Result<(), String> {
     if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[3].is_empty() {
         return Err("not an IAM role ARN".to_string());
     }
-    if !["aws", "aws-cn", "aws-us-gov"].contains(&parts[1]) {
+    if !crate::keys::PARTITIONS.contains(&parts[1]) {
         return Err(format!("unknown partition `{}`", parts[1]));
     }
     account_id(parts[4]).map_err(|e| format!("account: {e}"))?;
@@ -169,5 +169,13 @@ mod tests {
         assert!(k8s_name("Dev_Role").is_err());
         assert!(org_id("o-abcdefghij").is_ok());
         assert!(org_id("o-ABC").is_err());
+    }
+
+    #[test]
+    fn a_role_arn_may_be_in_any_partition_the_file_accepts() {
+        for p in crate::keys::PARTITIONS {
+            assert!(role_arn(&format!("arn:{p}:iam::123456789012:role/Name")).is_ok(), "{p}");
+        }
+        assert_eq!(role_arn("arn:aws-moon:iam::123456789012:role/Name"), Err("unknown partition `aws-moon`".into()));
     }
 }

@@ -30,15 +30,23 @@ pub struct Moto {
     _started: Option<Started>,
 }
 
-/// The partitions moto knows, each with the region whose requests it files under it (the
-/// region xacct signs IAM for in that partition, too).
-const PARTITIONS: [(&str, &str); 3] = [("aws", "us-east-1"), ("aws-cn", "cn-north-1"), ("aws-us-gov", "us-gov-west-1")];
+/// The partitions moto knows, each with the region whose requests it files under it: the
+/// region xacct signs IAM for in that partition (`xacct_aws::Partition::iam_region`). moto 5.2
+/// files `aws-iso-e` and `aws-iso-f` regions under `aws`, so those two are not here.
+const PARTITIONS: [(&str, &str); 6] = [
+    ("aws", "us-east-1"),
+    ("aws-cn", "cn-north-1"),
+    ("aws-us-gov", "us-gov-west-1"),
+    ("aws-eusc", "eusc-de-east-1"),
+    ("aws-iso", "us-iso-east-1"),
+    ("aws-iso-b", "us-isob-east-1"),
+];
 
 fn partition_entry(partition: &str) -> (&'static str, &'static str) {
-    PARTITIONS
-        .into_iter()
-        .find(|(p, _)| *p == partition)
-        .unwrap_or_else(|| panic!("unknown partition `{partition}`: expected one of aws, aws-cn, aws-us-gov"))
+    PARTITIONS.into_iter().find(|(p, _)| *p == partition).unwrap_or_else(|| {
+        let known: Vec<&str> = PARTITIONS.iter().map(|(p, _)| *p).collect();
+        panic!("unknown partition `{partition}`: expected one of {}", known.join(", "))
+    })
 }
 
 /// The region moto files under `partition` (`cn-north-1` for `aws-cn`).

@@ -9,12 +9,14 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 use xacct_policy::{
-    evaluate_assume_role, locate, validate, AssumeRoleRequest, Finding, NamedPolicy, Policy, PolicyError, PolicyKind,
-    Severity, Statement, StatementRef, TRUST_POLICY_NAME,
+    diff_policies, evaluate_assume_role, locate, validate, AssumeRoleRequest, Finding, NamedPolicy, Policy,
+    PolicyError, PolicyKind, Severity, StatementRef, TRUST_POLICY_NAME,
 };
+use xacct_render::{policy_diff_human, policy_diff_json, policy_diff_messages, Style};
 
 use crate::printer::paint;
 use crate::{Outcome, Printer};
@@ -35,6 +37,10 @@ pub enum PolicyCommand {
     /// (AROA…) principals are not. Each file may be raw JSON or URL-encoded as IAM
     /// returns it; `-` reads stdin.
     ///
+    /// An account ID is the root ARN of the --partition the documents belong to;
+    /// without it, of the partition the documents' ARNs name (so an account ID
+    /// matches that account's root ARN in any partition).
+    ///
     /// Exit 0 when equivalent, 2 when they differ (a statement-level diff on stdout),
     /// 1 when either is not a valid policy.
     ///
@@ -47,6 +53,9 @@ pub enum PolicyCommand {
         a: PathBuf,
         /// The second document (`-` for stdin).
         b: PathBuf,
+        /// The partition both documents belong to (default: inferred from their ARNs).
+        #[arg(long, value_name = "PARTITION", value_parser = partitions())]
+        partition: Option<String>,
         /// Print the result as JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -54,7 +63,8 @@ pub enum PolicyCommand {
     /// Print a policy in canonical form.
     ///
     /// Two equivalent documents print the same text: statements and values sorted,
-    /// single values as lists, account IDs as root ARNs, `Effect` spelled `Allow`/`Deny`.
+    /// single values as lists, account IDs as root ARNs (of --partition, else of the
+    /// partition the document's ARNs name, else `aws`), `Effect` spelled `Allow`/`Deny`.
     /// With --check nothing is printed on stdout; the exit code says whether the file
     /// is already byte-identical to its canonical form.
     ///
@@ -71,6 +81,9 @@ pub enum PolicyCommand {
         /// Print nothing; exit 2 when the file is not in canonical form.
         #[arg(long)]
         check: bool,
+        /// The partition the document belongs to (default: inferred from its ARNs, else `aws`).
+        #[arg(long, value_name = "PARTITION", value_parser = partitions())]
+        partition: Option<String>,
     },
     /// Report what IAM would reject and what a reviewer would flag.
     ///
@@ -104,7 +117,8 @@ pub enum PolicyCommand {
     /// an explicit Deny wins; cross-account both sides must allow. Prints the outcome
     /// (allowed, implicit deny, explicit deny), the statements that decided it (policy =
     /// file name, index, Sid) and notes on what was approximated. SCPs, permission
-    /// boundaries and session policies are not modelled.
+    /// boundaries and session policies are not modelled. The partition is the one of
+    /// --principal's ARN: an account root ARN of another partition is another principal.
     ///
     /// Exit 0 allowed, 2 denied, 1 invalid input.
     ///
@@ -152,11 +166,18 @@ pub enum KindArg {
     Identity,
 }
 
+/// The partitions `--partition` accepts (those xacct reaches AWS in).
+fn partitions() -> PossibleValuesParser {
+    PossibleValuesParser::new(xacct_aws::Partition::ALL.map(|p| p.as_str()))
+}
+
 pub fn run(args: &PolicyArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let mut stdin = Stdin::default();
     match &args.command {
-        PolicyCommand::Diff { a, b, json } => diff(&stdin.read(a)?, &stdin.read(b)?, *json, printer),
-        PolicyCommand::Fmt { file, check } => fmt(&stdin.read(file)?, *check, printer),
+        PolicyCommand::Diff { a, b, partition, json } => {
+            diff(&stdin.read(a)?, &stdin.read(b)?, partition.as_deref(), *json, printer)
+        }
+        PolicyCommand::Fmt { file, check, partition } => fmt(&stdin.read(file)?, *check, partition.as_deref(), printer),
         PolicyCommand::Check { file, kind, json, fail_on } => {
             check(&stdin.read(file)?, *kind, *json, fail_on.severity(), printer)
         }
@@ -233,216 +254,30 @@ fn policy_error(input: &Input, err: &PolicyError) -> anyhow::Error {
 // ---------------------------------------------------------------------------------------------
 // diff
 
-/// One statement of one side: its index in the document, `Sid`, model and canonical JSON.
-struct Side<'p> {
-    index: usize,
-    stmt: &'p Statement,
-    canonical: Value,
-}
-
-impl Side<'_> {
-    fn label(&self) -> String {
-        match &self.stmt.sid {
-            Some(sid) => format!("Sid `{sid}` (#{})", self.index),
-            None => format!("#{}", self.index),
-        }
-    }
-
-    fn json(&self) -> Value {
-        json!({ "index": self.index, "sid": self.stmt.sid, "statement": self.canonical })
-    }
-
-    fn pretty(&self) -> String {
-        serde_json::to_string_pretty(&self.canonical).unwrap_or_default()
-    }
-}
-
-/// What differs between two documents, statement by statement.
-#[derive(Default)]
-struct PolicyDiff<'p> {
-    /// Top-level elements that differ: (name, a, b).
-    document: Vec<(&'static str, Option<String>, Option<String>)>,
-    only_in_a: Vec<Side<'p>>,
-    only_in_b: Vec<Side<'p>>,
-    changed: Vec<(Side<'p>, Side<'p>)>,
-}
-
-impl PolicyDiff<'_> {
-    fn is_empty(&self) -> bool {
-        self.document.is_empty() && self.only_in_a.is_empty() && self.only_in_b.is_empty() && self.changed.is_empty()
-    }
-}
-
-/// A test that pairs a statement of `a` with one of `b`.
-type Pairing = fn(&Side<'_>, &Side<'_>) -> bool;
-
-/// Pair the statements of `a` and `b`: identical ones first (as a multiset, so duplicates
-/// count), then the same `Sid`, then the same statement under another `Sid`, then the
-/// remaining statements without a `Sid` in document order. What is left is only on one side.
-fn diff_policies<'p>(a: &'p Policy, b: &'p Policy) -> PolicyDiff<'p> {
-    let mut out = PolicyDiff::default();
-    for (name, va, vb) in [("Version", &a.version, &b.version), ("Id", &a.id, &b.id)] {
-        if va != vb {
-            out.document.push((name, va.clone(), vb.clone()));
-        }
-    }
-    let sides = |p: &'p Policy| -> Vec<Option<Side<'p>>> {
-        p.statements
-            .iter()
-            .enumerate()
-            .map(|(index, stmt)| Some(Side { index, stmt, canonical: stmt.canonical_json() }))
-            .collect()
-    };
-    let mut left = sides(a);
-    let mut right = sides(b);
-    let passes: [Pairing; 4] = [
-        |x, y| x.canonical == y.canonical,
-        |x, y| x.stmt.sid.is_some() && x.stmt.sid == y.stmt.sid,
-        |x, y| x.stmt.equivalent_ignoring_sid(y.stmt),
-        |x, y| x.stmt.sid.is_none() && y.stmt.sid.is_none(),
-    ];
-    for (pass, matches) in passes.iter().enumerate() {
-        for slot in &mut left {
-            let Some(x) = slot.as_ref() else { continue };
-            let Some(j) = right.iter().position(|y| y.as_ref().is_some_and(|y| matches(x, y))) else { continue };
-            if let (Some(x), Some(y)) = (slot.take(), right[j].take()) {
-                if pass > 0 {
-                    out.changed.push((x, y));
-                }
-            }
-        }
-    }
-    out.only_in_a = left.into_iter().flatten().collect();
-    out.only_in_b = right.into_iter().flatten().collect();
-    out.changed.sort_by_key(|(x, _)| x.index);
-    out
-}
-
-/// A line diff (longest common subsequence): `(' ' | '-' | '+', line)`.
-fn line_diff<'t>(a: &'t str, b: &'t str) -> Vec<(char, &'t str)> {
-    let a: Vec<&str> = a.lines().collect();
-    let b: Vec<&str> = b.lines().collect();
-    let (n, m) = (a.len(), b.len());
-    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::with_capacity(n + m);
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            out.push((' ', a[i]));
-            i += 1;
-            j += 1;
-        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            out.push(('-', a[i]));
-            i += 1;
-        } else {
-            out.push(('+', b[j]));
-            j += 1;
-        }
-    }
-    out
-}
-
-fn diff_line(color: bool, tag: char, line: &str) -> String {
-    let text = format!("{tag} {line}");
-    match tag {
-        '-' => paint(color, "31", &text),
-        '+' => paint(color, "32", &text),
-        _ => text,
-    }
-}
-
-fn block(color: bool, tag: char, text: &str) -> String {
-    text.lines().map(|l| diff_line(color, tag, l) + "\n").collect()
-}
-
-fn show(v: &Option<String>) -> String {
-    v.as_ref().map_or_else(|| "missing".to_string(), |s| format!("`{s}`"))
-}
-
-fn diff(a: &Input, b: &Input, as_json: bool, printer: &Printer) -> anyhow::Result<Outcome> {
+fn diff(a: &Input, b: &Input, partition: Option<&str>, as_json: bool, printer: &Printer) -> anyhow::Result<Outcome> {
     let pa = parse(a)?;
     let pb = parse(b)?;
-    let equivalent = xacct_policy::equivalent(&pa, &pb);
-    let d = diff_policies(&pa, &pb);
-    debug_assert_eq!(equivalent, d.is_empty());
+    let d = diff_policies(&pa, &pb, partition);
     if as_json {
-        let doc = json!({
-            "format_version": 1,
-            "equivalent": equivalent,
-            "document": d.document.iter().map(|(k, x, y)| json!({"element": k, "a": x, "b": y})).collect::<Vec<_>>(),
-            "only_in_a": d.only_in_a.iter().map(Side::json).collect::<Vec<_>>(),
-            "only_in_b": d.only_in_b.iter().map(Side::json).collect::<Vec<_>>(),
-            "changed": d.changed.iter().map(|(x, y)| json!({"a": x.json(), "b": y.json()})).collect::<Vec<_>>(),
-        });
-        printer.out(&serde_json::to_string_pretty(&doc)?);
-    } else if equivalent {
-        printer.status(&format!("{} and {} are the same policy", a.name, b.name));
+        printer.out(&policy_diff_json(&d));
     } else {
-        let c = printer.stdout_color();
-        let mut out = String::new();
-        out.push_str(&paint(c, "1", &format!("--- {}\n+++ {}", a.name, b.name)));
-        out.push('\n');
-        for (name, x, y) in &d.document {
-            out.push_str(&paint(c, "36", &format!("~ {name}: {} in {}, {} in {}", show(x), a.name, show(y), b.name)));
-            out.push('\n');
+        let body = policy_diff_human(&d, &a.name, &b.name, &Style { color: printer.stdout_color() });
+        if !body.is_empty() {
+            printer.out(&body);
         }
-        for (x, y) in &d.changed {
-            let sid =
-                |s: &Side<'_>| s.stmt.sid.as_ref().map_or_else(|| "without Sid".to_string(), |v| format!("Sid `{v}`"));
-            let what = if x.stmt.sid == y.stmt.sid { sid(x) } else { format!("{} → {}", sid(x), sid(y)) };
-            let at = if x.index == y.index {
-                format!("#{}", x.index)
-            } else {
-                format!("#{} in {}, #{} in {}", x.index, a.name, y.index, b.name)
-            };
-            let head = format!("~ statement {what} changed ({at})");
-            out.push_str(&paint(c, "36", &head));
-            out.push('\n');
-            for (tag, line) in line_diff(&x.pretty(), &y.pretty()) {
-                out.push_str(&diff_line(c, tag, line));
-                out.push('\n');
-            }
-        }
-        for (sides, tag, name) in [(&d.only_in_a, '-', &a.name), (&d.only_in_b, '+', &b.name)] {
-            for s in sides.iter() {
-                out.push_str(&paint(c, "36", &format!("{tag} statement {} only in {name}", s.label())));
-                out.push('\n');
-                out.push_str(&block(c, tag, &s.pretty()));
-            }
-        }
-        printer.out(&out);
-        printer.status(&format!(
-            "{} and {} differ: {}, {} only in {}, {} only in {}",
-            a.name,
-            b.name,
-            super::plural(d.changed.len() + d.document.len(), "change"),
-            d.only_in_a.len(),
-            a.name,
-            d.only_in_b.len(),
-            b.name
-        ));
-        let ids: Vec<String> = [&pa, &pb].iter().flat_map(|p| xacct_policy::unique_id_principals(p)).collect();
-        if !ids.is_empty() {
-            printer.status(&format!(
-                "\nhint: `{}` is a unique ID, not an ARN: the role or user it named was deleted and the trust is broken",
-                ids[0]
-            ));
+        for message in policy_diff_messages(&d, &a.name, &b.name) {
+            printer.status(&message);
         }
     }
-    Ok(if equivalent { Outcome::Success } else { Outcome::Differs })
+    Ok(if d.is_empty() { Outcome::Success } else { Outcome::Differs })
 }
 
 // ---------------------------------------------------------------------------------------------
 // fmt
 
-fn fmt(input: &Input, check: bool, printer: &Printer) -> anyhow::Result<Outcome> {
+fn fmt(input: &Input, check: bool, partition: Option<&str>, printer: &Printer) -> anyhow::Result<Outcome> {
     let policy = parse(input)?;
-    let canonical = policy.to_canonical_string() + "\n";
+    let canonical = policy.to_canonical_string_in(partition) + "\n";
     if !check {
         printer.out(&canonical);
         return Ok(Outcome::Success);
@@ -724,25 +559,4 @@ fn can_assume(args: &CanAssumeArgs, stdin: &mut Stdin, printer: &Printer) -> any
         printer.out(&out);
     }
     Ok(if decision.is_allowed() { Outcome::Success } else { Outcome::Differs })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn line_diff_keeps_common_lines() {
-        let d = line_diff("a\nb\nc", "a\nx\nc");
-        assert_eq!(d, [(' ', "a"), ('-', "b"), ('+', "x"), (' ', "c")]);
-    }
-
-    #[test]
-    fn statements_pair_by_sid_then_content() {
-        let a = Policy::parse(r#"{"Statement":[{"Sid":"A","Effect":"Allow","Action":"x:y","Resource":"*"},{"Sid":"B","Effect":"Allow","Action":"z:z","Resource":"*"}]}"#).unwrap();
-        let b = Policy::parse(r#"{"Statement":[{"Sid":"C","Effect":"Allow","Action":"z:z","Resource":"*"},{"Sid":"A","Effect":"Deny","Action":"x:y","Resource":"*"}]}"#).unwrap();
-        let d = diff_policies(&a, &b);
-        let pairs: Vec<(usize, usize)> = d.changed.iter().map(|(x, y)| (x.index, y.index)).collect();
-        assert_eq!(pairs, [(0, 1), (1, 0)]);
-        assert!(d.only_in_a.is_empty() && d.only_in_b.is_empty());
-    }
 }
