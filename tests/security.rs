@@ -405,8 +405,7 @@ async fn every_arn_in(partition: &str) {
     assert_eq!(live_assume_policy(&s).await, org_doc, "the live assume policy");
     let state: Value = serde_json::from_str(&s.run(&["state", "pull"]).stdout).unwrap();
     all_in_partition(&state, partition, "the state");
-    // (`verify` is not asked about the root form here: xacct's policy evaluator matches only
-    // `arn:aws:` account roots today, so it reports this correct chain as denied.)
+    // (`verify` on the root form in each partition: `an_account_root_trust_is_judged_allowed_in_*`.)
     s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
     s.run(&["drift"]).assert_code(0);
 

@@ -17,7 +17,7 @@ pub struct Spec {
     /// The directory relative paths are resolved against.
     pub dir: PathBuf,
     pub version: u32,
-    /// `aws`, `aws-cn` or `aws-us-gov`.
+    /// One of [`crate::keys::PARTITIONS`] (`aws`, `aws-cn`, `aws-us-gov`, `aws-eusc`, the ISO partitions).
     pub partition: String,
     pub backend: BackendSpec,
     pub management: Management,
