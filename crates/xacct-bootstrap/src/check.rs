@@ -57,7 +57,7 @@ fn file_of(source: &Source) -> PathBuf {
 /// between 11 and 20 depend on the account's quota: see [`check_attachment_quota`].
 pub fn check(source: &Source, set: &ResourceSet) -> Vec<Diagnostic> {
     let config = match source {
-        Source::Config(c) => Some(c),
+        Source::Config(c) => Some(&**c),
         Source::Profile(_) => None,
     };
     let mut cx = Cx { file: file_of(source), config, out: Vec::new() };
@@ -241,7 +241,7 @@ pub fn check(source: &Source, set: &ResourceSet) -> Vec<Diagnostic> {
 /// [`ResourceSet::managed_policy_count`] passes [`ATTACHED_POLICIES_PER_ROLE_DEFAULT`] for a role.
 pub fn check_attachment_quota(source: &Source, set: &ResourceSet, quota: usize) -> Vec<Diagnostic> {
     let config = match source {
-        Source::Config(c) => Some(c),
+        Source::Config(c) => Some(&**c),
         Source::Profile(_) => None,
     };
     let mut cx = Cx { file: file_of(source), config, out: Vec::new() };
@@ -310,5 +310,76 @@ fn name(cx: &mut Cx, kind: &str, n: &str, max: usize, fields: &[&str], config: O
             format!("{kind} name `{n}` has characters IAM does not allow"),
             Some("use letters, digits and `_+=,.@-`".into()),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{parse_str, resource_set, Profile};
+
+    fn config(spec: &str) -> Source {
+        let text = format!(
+            "apiVersion: bootstrap.aws.infrastructure.cluster.x-k8s.io/v1beta1\nkind: AWSIAMConfiguration\nspec:\n{spec}"
+        );
+        Source::from(parse_str(std::path::Path::new("c.yaml"), &text).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    #[test]
+    fn attachment_counts_past_ten_depend_on_the_accounts_quota() {
+        let extra: String = (0..8).map(|i| format!("      - arn:aws:iam::111111111111:policy/extra-{i}\n")).collect();
+        let source = config(&format!("  nodes:\n    extraPolicyAttachments:\n{extra}"));
+        let set = resource_set(&source, "aws");
+        let nodes = "nodes.cluster-api-provider-aws.sigs.k8s.io";
+        assert_eq!(set.managed_policy_count(nodes), 11);
+        assert!(check(&source, &set).is_empty());
+        let over = check_attachment_quota(&source, &set, ATTACHED_POLICIES_PER_ROLE_DEFAULT);
+        assert_eq!(over.len(), 1, "{over:?}");
+        assert_eq!(over[0].field, "spec.nodes.extraPolicyAttachments");
+        assert_eq!(
+            over[0].message,
+            format!("role `{nodes}` would have 11 managed policies attached; the account allows 10")
+        );
+        assert!(check_attachment_quota(&source, &set, 11).is_empty());
+    }
+
+    #[test]
+    fn a_user_has_a_smaller_inline_budget() {
+        let actions: String = (0..150).map(|i| format!("          - s3:GetSomething{i:03}\n")).collect();
+        let source = config(&format!(
+            "  bootstrapUser:\n    enable: true\n    extraStatements:\n      - Effect: Allow\n        Resource: [\"*\"]\n        Action:\n{actions}"
+        ));
+        let set = resource_set(&source, "aws");
+        let d = check(&source, &set);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].field, "spec.bootstrapUser.extraStatements");
+        assert!(d[0].message.ends_with("IAM allows 2048 per user"), "{}", d[0]);
+    }
+
+    #[test]
+    fn a_profile_in_an_unknown_partition() {
+        let source = Source::Profile(Profile::Dkp);
+        let set = resource_set(&source, "aws-mars");
+        let d = check(&source, &set);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(
+            d[0].to_string(),
+            format!(
+                "error: <profile dkp>: spec.partition: unknown partition `aws-mars`\n  hint: known partitions: {}",
+                PARTITIONS.join(", ")
+            )
+        );
+        assert!(PARTITIONS.starts_with(&["aws", "aws-cn", "aws-us-gov"]));
+    }
+
+    #[test]
+    fn a_long_user_name_and_bad_characters() {
+        let long = "u".repeat(129);
+        let source = config(&format!("  bootstrapUser: {{enable: true, userName: {long}, groupName: \"a b\"}}\n"));
+        let set = resource_set(&source, "aws");
+        let d = check(&source, &set);
+        let fields: Vec<&str> = d.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["spec.bootstrapUser.userName", "spec.bootstrapUser.groupName"], "{d:?}");
+        assert!(d[0].message.ends_with("is 129 characters; IAM allows 128"));
     }
 }

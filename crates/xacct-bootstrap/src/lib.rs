@@ -47,7 +47,7 @@
 //!             kind: AWSIAMConfiguration\n\
 //!             spec:\n  nameSuffix: .example.com\n";
 //! let config = parse_str(Path::new("capa-iam.yaml"), text).unwrap();
-//! let source = Source::Config(config);
+//! let source = Source::from(config);
 //! let set = resource_set(&source, "aws-us-gov");
 //! assert!(check(&source, &set).is_empty());
 //! assert_eq!(set.controller_role, "controllers.example.com");
@@ -112,9 +112,21 @@ impl Profile {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
     /// An `AWSIAMConfiguration` file.
-    Config(Config),
+    Config(Box<Config>),
     /// A named set.
     Profile(Profile),
+}
+
+impl From<Config> for Source {
+    fn from(config: Config) -> Source {
+        Source::Config(Box::new(config))
+    }
+}
+
+impl From<Profile> for Source {
+    fn from(profile: Profile) -> Source {
+        Source::Profile(profile)
+    }
 }
 
 /// The upstream versions the data files match: (file, upstream) for every file under `data/`.

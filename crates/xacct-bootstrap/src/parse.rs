@@ -130,6 +130,8 @@ struct Cx {
 /// A mapping's entries by key (the first of duplicates), with its path.
 struct Map<'n> {
     entries: Vec<(&'n str, &'n Node, Pos)>,
+    /// Unknown keys (already reported).
+    unknown: Vec<&'n str>,
     path: String,
 }
 
@@ -141,6 +143,11 @@ impl<'n> Map<'n> {
 
     fn field(&self, key: &str) -> String {
         join(&self.path, key)
+    }
+
+    /// An unknown key looks like a misspelling of `key` (its did-you-mean already points there).
+    fn misspelt(&self, key: &str) -> bool {
+        self.unknown.iter().any(|k| nearest(k, &[key]).is_some())
     }
 }
 
@@ -213,6 +220,7 @@ impl Cx {
         };
         let mut seen: HashMap<&str, Pos> = HashMap::new();
         let mut out = Vec::new();
+        let mut unknown = Vec::new();
         for (k, v) in entries {
             let Some(key) = k.as_str() else {
                 self.error(k.pos, path, "expected a plain string key");
@@ -234,12 +242,13 @@ impl Cx {
                     format!("unknown key `{key}` (clusterawsadm would silently ignore it)"),
                     hint,
                 );
+                unknown.push(key);
                 continue;
             }
             self.origins.insert(field, k.pos);
             out.push((key, v, k.pos));
         }
-        Some(Map { entries: out, path: path.to_string() })
+        Some(Map { entries: out, unknown, path: path.to_string() })
     }
 
     fn string(&mut self, node: &Node, field: &str) -> Option<String> {
@@ -786,6 +795,11 @@ impl Cx {
 
     fn statement(&mut self, node: &Node, field: &str, kind: Kind) -> Option<Json> {
         let m = self.map(node, field, STATEMENT)?;
+        // Block mappings are positioned at their first value: point at the first key instead.
+        let at = match &node.value {
+            Value::Map(entries) => entries.first().map(|(k, _)| k.pos).unwrap_or(node.pos),
+            _ => node.pos,
+        };
         let before = self.diags.iter().filter(|d| d.is_error()).count();
         let mut entries: Vec<(&str, Json)> = Vec::new();
         if let Some((v, _)) = m.get("Sid") {
@@ -797,7 +811,8 @@ impl Cx {
             }
         }
         match m.get("Effect") {
-            None => self.error(node.pos, &m.field("Effect"), "missing `Effect` (`Allow` or `Deny`)"),
+            None if m.misspelt("Effect") => {}
+            None => self.error(at, &m.field("Effect"), "missing `Effect` (`Allow` or `Deny`)"),
             Some((v, _)) => {
                 if let Some(s) = self.string(v, &m.field("Effect")) {
                     if s != "Allow" && s != "Deny" {
@@ -815,7 +830,8 @@ impl Cx {
             }
         }
         match m.get("Action") {
-            None => self.error(node.pos, &m.field("Action"), "missing `Action` (a string or a list of actions)"),
+            None if m.misspelt("Action") => {}
+            None => self.error(at, &m.field("Action"), "missing `Action` (a string or a list of actions)"),
             Some((v, _)) => {
                 let list = if matches!(v.value, Value::Seq(_)) {
                     self.strings(v, &m.field("Action"))
@@ -856,7 +872,7 @@ impl Cx {
             }
         }
         let statement = object(entries);
-        if self.diags.iter().filter(|d| d.is_error()).count() > before {
+        if self.diags.iter().filter(|d| d.is_error()).count() > before || !m.unknown.is_empty() {
             return None;
         }
         // What IAM itself would reject in this statement.
@@ -867,9 +883,9 @@ impl Cx {
         let doc = serde_json::json!({"Version": "2012-10-17", "Statement": [statement.clone()]});
         for finding in xacct_policy::validate_value(&doc, policy_kind) {
             if finding.severity == xacct_policy::Severity::Error {
-                let at = finding.path.strip_prefix("Statement[0]").unwrap_or(&finding.path).trim_start_matches('.');
-                let f = if at.is_empty() { field.to_string() } else { format!("{field}.{at}") };
-                self.error(node.pos, &f, format!("IAM would reject this {what} statement: {}", finding.message));
+                let sub = finding.path.strip_prefix("Statement[0]").unwrap_or(&finding.path).trim_start_matches('.');
+                let f = if sub.is_empty() { field.to_string() } else { format!("{field}.{sub}") };
+                self.error(at, &f, format!("IAM would reject this {what} statement: {}", finding.message));
             }
         }
         Some(statement)
@@ -944,5 +960,148 @@ fn to_json(node: &Node) -> Json {
         Value::Map(entries) => Json::Object(
             entries.iter().map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), to_json(v))).collect(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "apiVersion: bootstrap.aws.infrastructure.cluster.x-k8s.io/v1beta1\nkind: AWSIAMConfiguration\n";
+
+    fn read(spec: &str) -> Config {
+        parse_str(Path::new("c.yaml"), &format!("{HEAD}{spec}")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn warnings(spec: &str) -> Vec<String> {
+        read(spec).warnings.iter().map(|w| format!("{}: {}", w.field, w.message)).collect()
+    }
+
+    #[test]
+    fn no_spec_and_an_empty_spec_are_the_defaults() {
+        assert_eq!(read("").spec, Spec::default());
+        assert_eq!(read("spec: {}\n").spec, Spec::default());
+        assert_eq!(read("spec:\n").spec, Spec::default());
+        let d = Spec::default();
+        assert_eq!(d.name_suffix, ".cluster-api-provider-aws.sigs.k8s.io");
+        assert_eq!(d.stack_name, "cluster-api-provider-aws-sigs-k8s-io");
+        assert_eq!(d.secure_secret_backends, [SecretBackend::SecretsManager]);
+        assert_eq!(d.eks.kms_alias_prefix, "cluster-api-provider-aws-*");
+        assert_eq!(d.s3_buckets.name_prefix, "cluster-api-provider-aws-");
+        assert!(d.eks.managed_machine_pool.disable && d.eks.fargate.disable && !d.eks.disable);
+        assert!(!d.nodes.ec2_container_registry_read_only);
+        assert_eq!(d.allowed_instance_profiles(), ["*.cluster-api-provider-aws.sigs.k8s.io"]);
+    }
+
+    #[test]
+    fn an_eks_block_that_is_not_disabled_gives_nodes_read_only_ecr() {
+        assert!(read("spec:\n  eks: {}\n").spec.nodes.ec2_container_registry_read_only);
+        assert!(read("spec:\n  eks: {kmsAliasPrefix: x-*}\n").spec.nodes.ec2_container_registry_read_only);
+        assert!(!read("spec:\n  eks: {disable: true}\n").spec.nodes.ec2_container_registry_read_only);
+        assert!(!read("spec:\n  eks:\n").spec.nodes.ec2_container_registry_read_only);
+    }
+
+    #[test]
+    fn eks_roles_named_in_the_block_are_enabled() {
+        let s = read("spec:\n  eks:\n    managedMachinePool: {}\n    fargate: {disable: true}\n").spec;
+        assert!(!s.eks.managed_machine_pool.disable);
+        assert!(s.eks.fargate.disable);
+    }
+
+    #[test]
+    fn empty_strings_default_except_the_suffix() {
+        let s = read("spec:\n  nameSuffix: \"\"\n  stackName: \"\"\n  eks: {kmsAliasPrefix: \"\"}\n").spec;
+        assert_eq!(s.name_suffix, "");
+        assert_eq!(s.stack_name, "cluster-api-provider-aws-sigs-k8s-io");
+        assert_eq!(s.eks.kms_alias_prefix, "cluster-api-provider-aws-*");
+        assert_eq!(s.managed_name("nodes"), "nodes");
+    }
+
+    #[test]
+    fn statements_are_read_as_clusterawsadm_reads_them() {
+        let s = read(
+            "spec:\n  controlPlane:\n    trustStatements:\n      - Effect: Allow\n        Principal: {AWS: \"111111111111\"}\n        Action: sts:AssumeRole\n        Condition: {Bool: {aws:SecureTransport: true}}\n",
+        )
+        .spec;
+        assert_eq!(
+            s.control_plane.role.trust_statements,
+            [
+                serde_json::json!({"Effect": "Allow", "Principal": {"AWS": ["111111111111"]}, "Action": ["sts:AssumeRole"],
+                "Condition": {"Bool": {"aws:SecureTransport": true}}})
+            ]
+        );
+    }
+
+    #[test]
+    fn ignored_fields_are_warned_about_and_ignored() {
+        let spec = "spec:\n  controlPlane: {disable: true}\n  clusterAPIControllers:\n    disable: true\n    extraPolicyAttachments: [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]\n    path: /capa/\n  nodes: {permissionsBoundary: \"arn:aws:iam::111111111111:policy/b\"}\n  bootstrapUser: {enable: true, extraPolicyAttachments: [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]}\n  eks: {defaultControlPlaneRole: {path: /x/}}\n  stackTags: {team: platform}\n";
+        let w = warnings(spec);
+        for w in &w {
+            assert!(w.contains("ignores") || w.contains("not applied"), "{w}");
+        }
+        let fields: Vec<&str> = w.iter().map(|w| w.split(": ").next().unwrap()).collect();
+        assert_eq!(
+            fields,
+            [
+                "spec.controlPlane.disable",
+                "spec.clusterAPIControllers.disable",
+                "spec.clusterAPIControllers.extraPolicyAttachments",
+                "spec.clusterAPIControllers.path",
+                "spec.nodes.permissionsBoundary",
+                "spec.bootstrapUser.extraPolicyAttachments",
+                "spec.eks.defaultControlPlaneRole.path",
+                "spec.stackTags",
+            ]
+        );
+        let s = read(spec).spec;
+        assert!(s.cluster_api_controllers.role.extra_policy_attachments.is_empty());
+        assert_eq!(s.cluster_api_controllers.role.path, None);
+        assert_eq!(s.nodes.role.permissions_boundary, None);
+        assert_eq!(s.eks.default_control_plane_role.path, None);
+    }
+
+    #[test]
+    fn a_backend_listed_twice_is_a_warning() {
+        let c = read("spec:\n  secureSecretBackends: [ssm-parameter-store, ssm-parameter-store]\n");
+        assert_eq!(c.spec.secure_secret_backends, [SecretBackend::SsmParameterStore]);
+        assert_eq!(c.warnings.len(), 1);
+        assert_eq!(c.warnings[0].field, "spec.secureSecretBackends[1]");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let e = parse_str(
+            Path::new("c.yaml"),
+            &format!("{HEAD}spec:\n  namePrefix: 12\n  nodes: []\n  controlPlane: {{path: capa, permissionsBoundary: x}}\n  metadata: {{}}\n"),
+        )
+        .unwrap_err();
+        let got: Vec<(usize, &str)> = e.0.iter().map(|d| (d.line, d.field.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (4, "spec.namePrefix"),
+                (5, "spec.nodes"),
+                (6, "spec.controlPlane.path"),
+                (6, "spec.controlPlane.permissionsBoundary"),
+                (7, "spec.metadata")
+            ]
+        );
+    }
+
+    #[test]
+    fn origins_point_at_keys() {
+        let c = read("spec:\n  clusterAPIControllers:\n    allowedEC2InstanceProfiles: [a, b]\n");
+        assert_eq!(c.origin("spec.clusterAPIControllers.allowedEC2InstanceProfiles"), Some(Pos { line: 5, col: 5 }));
+        assert_eq!(c.origin("spec.clusterAPIControllers.allowedEC2InstanceProfiles[1]").map(|p| p.line), Some(5));
+        assert_eq!(c.origin("spec.namePrefix"), None);
+    }
+
+    #[test]
+    fn policy_arns_are_recognised() {
+        assert_eq!(policy_arn_partition("arn:aws-cn:iam::aws:policy/AmazonEKS_CNI_Policy"), Some("aws-cn"));
+        assert_eq!(policy_arn_partition("arn:aws:iam::111111111111:policy/team/p"), Some("aws"));
+        assert_eq!(policy_arn_partition("arn:aws:iam::aws:role/x"), None);
+        assert_eq!(policy_arn_partition("arn:aws:iam::1234:policy/x"), None);
+        assert_eq!(policy_arn_partition("AmazonEKS_CNI_Policy"), None);
     }
 }

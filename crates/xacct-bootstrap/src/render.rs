@@ -369,3 +369,158 @@ pub(crate) fn object(entries: Vec<(&str, Value)>) -> Value {
     }
     Value::Object(m)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{check, parse_str, Profile};
+
+    const SFX: &str = ".cluster-api-provider-aws.sigs.k8s.io";
+
+    fn config(spec: &str) -> Source {
+        let text = format!(
+            "apiVersion: bootstrap.aws.infrastructure.cluster.x-k8s.io/v1beta1\nkind: AWSIAMConfiguration\nspec:\n{spec}"
+        );
+        Source::from(parse_str(std::path::Path::new("c.yaml"), &text).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    fn arns(set: &ResourceSet, role: &str) -> Vec<String> {
+        set.attached_to(&Principal::Role(role.to_string())).map(|p| p.arn(&set.partition, "111111111111")).collect()
+    }
+
+    #[test]
+    fn the_default_set() {
+        let set = resource_set(&Source::Profile(Profile::Capa), "aws");
+        let names = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            set.roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+            names(vec![
+                "control-plane.cluster-api-provider-aws.sigs.k8s.io",
+                "controllers.cluster-api-provider-aws.sigs.k8s.io",
+                "eks-controlplane.cluster-api-provider-aws.sigs.k8s.io",
+                "nodes.cluster-api-provider-aws.sigs.k8s.io",
+            ])
+        );
+        assert_eq!(set.instance_profiles.len(), 3);
+        assert!(set.instance_profiles.iter().all(|p| p.name == p.role && p.path == "/"));
+        assert_eq!(
+            set.policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+            names(vec![
+                "control-plane.cluster-api-provider-aws.sigs.k8s.io",
+                "controllers-eks.cluster-api-provider-aws.sigs.k8s.io",
+                "controllers.cluster-api-provider-aws.sigs.k8s.io",
+                "nodes.cluster-api-provider-aws.sigs.k8s.io",
+            ])
+        );
+        assert_eq!(set.attachments.len(), 10);
+        assert!(set.users.is_empty() && set.groups.is_empty());
+        assert_eq!(set.controller_role, format!("controllers{SFX}"));
+        assert_eq!(
+            arns(&set, &format!("nodes{SFX}")),
+            [
+                "arn:aws:iam::111111111111:policy/nodes.cluster-api-provider-aws.sigs.k8s.io",
+                "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+                "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+            ]
+        );
+        assert_eq!(arns(&set, &format!("eks-controlplane{SFX}")), ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"]);
+        assert_eq!(set.managed_policy_count(&format!("control-plane{SFX}")), 4);
+        let trust = &set.role(&format!("controllers{SFX}")).unwrap().trust;
+        assert_eq!(trust["Statement"][0]["Action"], serde_json::json!(["sts:AssumeRole", "sts:TagSession"]));
+        assert_eq!(
+            trust["Statement"][0]["Principal"]["Service"],
+            serde_json::json!(["ec2.amazonaws.com", "pods.eks.amazonaws.com"])
+        );
+        let trust = &set.role(&format!("control-plane{SFX}")).unwrap().trust;
+        assert_eq!(trust["Statement"][0]["Action"], serde_json::json!(["sts:AssumeRole"]));
+        // About 5,100 of a managed policy's 6,144 characters.
+        let size = set.policy(&format!("controllers{SFX}")).unwrap().size();
+        assert!((5_000..5_200).contains(&size), "{size}");
+        assert!(check(&Source::Profile(Profile::Capa), &set).is_empty());
+        // The same as an empty spec; rendering is deterministic.
+        assert_eq!(resource_set(&config("  {}\n"), "aws"), set);
+        assert_eq!(resource_set(&Source::Profile(Profile::Capa), "aws"), set);
+    }
+
+    #[test]
+    fn aws_managed_policies_are_the_partitions_for_every_role() {
+        let source = config("  eks:\n    managedMachinePool: {}\n    fargate: {}\n");
+        let set = resource_set(&source, "aws-cn");
+        let all: Vec<String> = set.roles.iter().flat_map(|r| arns(&set, &r.name)).collect();
+        assert!(all.contains(&"arn:aws-cn:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy".to_string()));
+        assert!(all.contains(&"arn:aws-cn:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly".to_string()));
+        assert!(all.iter().all(|a| a.starts_with("arn:aws-cn:")), "{all:?}");
+        let eks = set.policy(&format!("controllers-eks{SFX}")).unwrap().document.to_string();
+        assert!(eks.contains("arn:aws-cn:iam::aws:policy/AmazonEKSClusterPolicy"), "{eks}");
+        assert!(eks.contains("arn:aws-cn:iam::*:role/aws-service-role/eks-fargate-pods.amazonaws.com"), "{eks}");
+        assert!(check(&source, &set).is_empty());
+    }
+
+    #[test]
+    fn path_and_boundary_come_from_the_control_plane_for_all_three_core_roles() {
+        let set = resource_set(
+            &config("  controlPlane:\n    path: /capa/\n    permissionsBoundary: arn:aws:iam::111111111111:policy/boundary\n"),
+            "aws",
+        );
+        for r in &set.roles {
+            let core = matches!(r.kind, RoleKind::ControlPlane | RoleKind::Controllers | RoleKind::Nodes);
+            assert_eq!(r.path, if core { "/capa/" } else { "/" }, "{}", r.name);
+            assert_eq!(r.permissions_boundary.is_some(), core, "{}", r.name);
+        }
+    }
+
+    #[test]
+    fn switches_change_what_they_should() {
+        let set = resource_set(
+            &config("  controlPlane:\n    disableClusterAPIControllerPolicyAttachment: true\n    enableCSIPolicy: true\n  eventBridge: {enable: true}\n  eks: {iamRoleCreation: true}\n  namePrefix: p-\n"),
+            "aws",
+        );
+        let cp = format!("p-control-plane{SFX}");
+        assert_eq!(
+            arns(&set, &cp),
+            [
+                format!("arn:aws:iam::111111111111:policy/p-control-plane{SFX}"),
+                format!("arn:aws:iam::111111111111:policy/p-csi{SFX}"),
+                format!("arn:aws:iam::111111111111:policy/p-nodes{SFX}"),
+            ]
+        );
+        let ctl = set.policy(&format!("p-controllers{SFX}")).unwrap().document.to_string();
+        assert!(ctl.contains("sqs:ReceiveMessage"));
+        assert!(ctl.contains(&format!("arn:*:iam::*:role/p-*{SFX}")));
+        let eks = set.policy(&format!("p-controllers-eks{SFX}")).unwrap().document.to_string();
+        assert!(eks.contains("iam:CreateOpenIDConnectProvider") && eks.contains("iam:CreateRole"));
+        // Without role creation, neither.
+        let set = resource_set(&Source::Profile(crate::Profile::Capa), "aws");
+        let eks = set.policy(&format!("controllers-eks{SFX}")).unwrap().document.to_string();
+        assert!(!eks.contains("iam:CreateOpenIDConnectProvider") && !eks.contains("iam:CreateRole"));
+    }
+
+    #[test]
+    fn the_bootstrap_user_gets_the_control_planes_extra_attachments() {
+        let set = resource_set(
+            &config("  controlPlane:\n    extraPolicyAttachments: [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]\n  bootstrapUser:\n    enable: true\n    extraGroups: [admins]\n    extraStatements:\n      - {Effect: Allow, Action: \"s3:ListAllMyBuckets\", Resource: [\"*\"]}\n"),
+            "aws",
+        );
+        let user = &set.users[0];
+        assert_eq!(user.name, "bootstrapper.cluster-api-provider-aws.sigs.k8s.io");
+        assert_eq!(user.groups, ["bootstrapper.cluster-api-provider-aws.sigs.k8s.io", "admins"]);
+        assert_eq!(user.inline_policies[0].name, "cluster-api-provider-aws-sigs-k8s-io");
+        let to = Principal::User(user.name.clone());
+        assert_eq!(
+            set.attached_to(&to).collect::<Vec<_>>(),
+            [&PolicyRef::Arn("arn:aws:iam::aws:policy/ReadOnlyAccess".into())]
+        );
+        let group = Principal::Group(set.groups[0].name.clone());
+        assert_eq!(set.attached_to(&group).count(), 2);
+    }
+
+    #[test]
+    fn inline_size_counts_what_iam_counts() {
+        let set = resource_set(&config("  nodes:\n    extraStatements:\n      - {Effect: Allow, Action: [\"s3:GetObject\"], Resource: [\"*\"]}\n"), "aws");
+        let nodes = set.role(&format!("nodes{SFX}")).unwrap();
+        let expected =
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"]}]}"#;
+        assert_eq!(nodes.inline_size(), expected.len());
+        assert_eq!(set.role(&format!("controllers{SFX}")).unwrap().inline_size(), 0);
+    }
+}

@@ -50,7 +50,7 @@ fn every_configuration_renders_what_clusterawsadm_renders() {
         );
         for name in FIXTURES {
             let config = load(&configs_dir().join(format!("{name}.yaml"))).expect("configuration reads");
-            let source = Source::Config(config);
+            let source = Source::from(config);
             let set = resource_set(&source, "aws");
             assert!(check(&source, &set).is_empty(), "{name}");
             assert!(set.roles.len() >= 3 && set.instance_profiles.len() == 3, "{name}");
@@ -73,7 +73,7 @@ fn every_configuration_renders_what_clusterawsadm_renders() {
         let mut theirs = from_cloudformation(&text);
         let config = load(&configs_dir().join(format!("{name}.yaml"))).expect("configuration reads");
         assert!(config.warnings.is_empty(), "{name}: {:?}", config.warnings);
-        let source = Source::Config(config);
+        let source = Source::from(config);
         let set = resource_set(&source, "aws");
         let problems = check(&source, &set);
         assert!(problems.is_empty(), "{name}: {problems:?}");
@@ -127,12 +127,12 @@ fn the_comparison_sees_a_different_configuration() {
         ("customsuffix", "roles {"),
         ("with_eks_disable", "role controllers.cluster-api-provider-aws.sigs.k8s.io: trust differs"),
     ] {
-        let source = Source::Config(load(&configs_dir().join(format!("{other}.yaml"))).unwrap());
+        let source = Source::from(load(&configs_dir().join(format!("{other}.yaml"))).unwrap());
         let diffs = differences(&from_set(&resource_set(&source, "aws")), &theirs, true);
         assert!(diffs.iter().any(|d| d.starts_with(expect)), "{other} against default: {diffs:#?}");
     }
     // In another partition the AWS-managed ARNs differ from the template's.
-    let source = Source::Config(load(&configs_dir().join("default.yaml")).unwrap());
+    let source = Source::from(load(&configs_dir().join("default.yaml")).unwrap());
     let diffs = differences(&from_set(&resource_set(&source, "aws-cn")), &theirs, true);
     assert!(diffs.iter().any(|d| d.contains("arn:aws-cn:iam::aws:policy/AmazonEKSWorkerNodePolicy")), "{diffs:#?}");
 }

@@ -29,11 +29,14 @@ pub fn to_json(node: &Node) -> Value {
     }
 }
 
+/// A role: path, trust, permissions boundary, inline policies by name.
+pub type FlatRole = (String, Value, Option<String>, BTreeMap<String, Value>);
+
 /// One account's IAM in a shape both sides can be reduced to.
 #[derive(Debug, Default, PartialEq)]
 pub struct Flat {
     /// name → (path, trust, permissions boundary, inline policies name → document)
-    pub roles: BTreeMap<String, (String, Value, Option<String>, BTreeMap<String, Value>)>,
+    pub roles: BTreeMap<String, FlatRole>,
     /// name → role
     pub instance_profiles: BTreeMap<String, String>,
     /// name → (description, document)
