@@ -11,6 +11,7 @@ pub mod drift;
 pub mod live;
 pub mod memory;
 pub mod model;
+pub mod org;
 mod planner;
 pub mod verify;
 
