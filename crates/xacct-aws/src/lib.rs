@@ -34,8 +34,10 @@ mod config;
 mod errors;
 mod s3;
 mod settings;
+mod organizations;
 
 pub use cloud::{decode_policy_document, AwsCloud, DEFAULT_TRUST_POLICY_QUOTA};
+pub use organizations::{AwsOrganizations, MAX_ORGANIZATIONS_PAGE};
 pub use s3::S3Backend;
 pub use settings::{
     role_arn, AccountAccess, AwsSettings, BaseCredentials, ConsistencySettings, Partition, RetrySettings,
