@@ -14,7 +14,7 @@ use aws_sdk_iam::types::SummaryKeyType;
 use tokio::sync::OnceCell;
 use xacct_plan::cloud::{same_or_both_absent, AccountId, Cloud, CloudError, DocRef, LiveRole, WriteCheck};
 
-use crate::config::{base_config, Counter, Counting};
+use crate::config::{base_config, Counter, Counting, ForAccount};
 use crate::errors::Failure;
 use crate::settings::{AccountAccess, AwsSettings, BaseCredentials};
 
@@ -89,6 +89,11 @@ pub fn decode_policy_document(text: &str) -> String {
 impl AwsCloud {
     /// Configure clients; nothing is sent until the first call.
     pub async fn new(settings: AwsSettings) -> AwsCloud {
+        if let BaseCredentials::Static { access_key_id, secret_access_key, session_token } = &settings.base {
+            for value in [Some(access_key_id), Some(secret_access_key), session_token.as_ref()].into_iter().flatten() {
+                crate::errors::remember_secret(value);
+            }
+        }
         let base = base_config(&settings, None).await;
         AwsCloud { settings, base, counter: Arc::default(), accounts: Mutex::default() }
     }
@@ -103,17 +108,33 @@ impl AwsCloud {
         &self.settings
     }
 
-    fn sts(&self, credentials: Option<SharedCredentialsProvider>) -> aws_sdk_sts::Client {
-        let mut conf = aws_sdk_sts::config::Builder::from(&self.base).interceptor(Counting(self.counter.clone()));
+    /// An STS client for work on `account`, as `principal` (for the call log), with `credentials`
+    /// or the base ones.
+    fn sts(
+        &self,
+        account: &str,
+        principal: &str,
+        credentials: Option<SharedCredentialsProvider>,
+    ) -> aws_sdk_sts::Client {
+        let mut conf = aws_sdk_sts::config::Builder::from(&self.base)
+            .interceptor(Counting(self.counter.clone()))
+            .interceptor(ForAccount { account: account.to_string(), principal: principal.to_string() });
         if let Some(credentials) = credentials {
             conf = conf.credentials_provider(credentials);
         }
         aws_sdk_sts::Client::from_conf(conf.build())
     }
 
-    pub(crate) fn iam(&self, credentials: SharedCredentialsProvider) -> aws_sdk_iam::Client {
+    /// The IAM client of `account`, acting as `principal` with `credentials`.
+    pub(crate) fn iam(
+        &self,
+        account: &str,
+        principal: &str,
+        credentials: SharedCredentialsProvider,
+    ) -> aws_sdk_iam::Client {
         let mut conf = aws_sdk_iam::config::Builder::from(&self.base)
             .interceptor(Counting(self.counter.clone()))
+            .interceptor(ForAccount { account: account.to_string(), principal: principal.to_string() })
             .credentials_provider(credentials);
         if self.settings.endpoint_url.is_none() {
             // IAM is global per partition: its endpoint and signing region follow from this.
@@ -200,7 +221,8 @@ impl AwsCloud {
                 (provider, principal, None)
             }
         };
-        Ok(Arc::new(Account { iam: self.iam(credentials), principal, expires, quota: OnceCell::new() }))
+        let iam = self.iam(account, &principal, credentials);
+        Ok(Arc::new(Account { iam, principal, expires, quota: OnceCell::new() }))
     }
 
     async fn assume_role(
@@ -217,7 +239,7 @@ impl AwsCloud {
             });
         }
         let out = self
-            .sts(None)
+            .sts(account, &self.base_principal(), None)
             .assume_role()
             .role_arn(role_arn)
             .role_session_name(session_name.unwrap_or("xacct"))
@@ -244,6 +266,9 @@ impl AwsCloud {
             message: format!("sts:AssumeRole on `{role_arn}` returned no credentials"),
         };
         let c = out.credentials().ok_or_else(missing)?;
+        for value in [c.access_key_id(), c.secret_access_key(), c.session_token()] {
+            crate::errors::remember_secret(value);
+        }
         let expiry = SystemTime::try_from(c.expiration().to_owned()).ok();
         let credentials = Credentials::new(
             c.access_key_id(),
@@ -270,7 +295,7 @@ impl AwsCloud {
         described: &str,
     ) -> Result<String, CloudError> {
         let out = self
-            .sts(Some(provider))
+            .sts(account, described, Some(provider))
             .get_caller_identity()
             .send()
             .await
@@ -573,12 +598,18 @@ mod tests {
         for (partition, region) in [(Aws, "us-east-1"), (AwsCn, "cn-north-1"), (AwsUsGov, "us-gov-west-1")] {
             let cloud = AwsCloud::new(offline(partition, None)).await;
             let creds = cloud.base.credentials_provider().unwrap();
-            assert_eq!(cloud.iam(creds.clone()).config().region().map(|r| r.as_ref()), Some(region));
-            assert_eq!(cloud.sts(Some(creds)).config().region().map(|r| r.as_ref()), Some("eu-west-1"));
+            assert_eq!(
+                cloud.iam("111111111111", "-", creds.clone()).config().region().map(|r| r.as_ref()),
+                Some(region)
+            );
+            assert_eq!(
+                cloud.sts("111111111111", "-", Some(creds)).config().region().map(|r| r.as_ref()),
+                Some("eu-west-1")
+            );
         }
         let cloud = AwsCloud::new(offline(AwsCn, Some("http://127.0.0.1:9"))).await;
         let creds = cloud.base.credentials_provider().unwrap();
-        assert_eq!(cloud.iam(creds).config().region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(cloud.iam("111111111111", "-", creds).config().region().map(|r| r.as_ref()), Some("eu-west-1"));
     }
 
     #[tokio::test]

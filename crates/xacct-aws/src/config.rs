@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
@@ -11,11 +11,12 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, Metadata, OrchestratorError};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
 use crate::settings::{AwsSettings, BaseCredentials};
 
@@ -27,9 +28,61 @@ pub(crate) struct Counter {
     pub(crate) attempts: AtomicU64,
 }
 
-/// The interceptor that feeds a [`Counter`]; added to every client.
+/// The interceptor that feeds a [`Counter`] and logs each call; added to every client.
+///
+/// Every call it counts is logged, once, when it ends: at `debug`, target [`CALL_TARGET`], with
+/// service, operation, account (when the client was built for one, see [`ForAccount`]), the
+/// number of attempts, the last attempt's HTTP status and error code (or the transport error),
+/// the earlier attempts' outcomes when there were retries, and the call's latency including
+/// retries. So the calls a run logs are exactly the calls its summary counts.
 #[derive(Debug, Clone)]
 pub(crate) struct Counting(pub(crate) Arc<Counter>);
+
+/// The `tracing` target of the one line per AWS call.
+pub const CALL_TARGET: &str = "xacct::aws";
+
+/// Marks the calls of a client built for one account, for [`Counting`]'s log line: the account
+/// the calls are for, and who makes them (an ARN, or a description of the base credentials —
+/// never a key).
+#[derive(Debug, Clone)]
+pub(crate) struct ForAccount {
+    pub(crate) account: String,
+    pub(crate) principal: String,
+}
+
+#[derive(Debug, Clone)]
+struct CallAccount(ForAccount);
+impl Storable for CallAccount {
+    type Storer = StoreReplace<Self>;
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CallStart(Instant);
+impl Storable for CallStart {
+    type Storer = StoreReplace<Self>;
+}
+
+/// The outcome of each finished attempt of the current call, in order.
+#[derive(Debug, Clone, Default)]
+struct Attempts(Vec<String>);
+impl Storable for Attempts {
+    type Storer = StoreReplace<Self>;
+}
+
+impl Intercept for ForAccount {
+    fn name(&self) -> &'static str {
+        "xacct-call-account"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state().store_put(CallAccount(self.clone()));
+        Ok(())
+    }
+}
 
 impl Intercept for Counting {
     fn name(&self) -> &'static str {
@@ -39,9 +92,10 @@ impl Intercept for Counting {
     fn read_before_execution(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.0.calls.fetch_add(1, Ordering::Relaxed);
+        cfg.interceptor_state().store_put(CallStart(Instant::now()));
         Ok(())
     }
 
@@ -54,6 +108,115 @@ impl Intercept for Counting {
         self.0.attempts.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if tracing::enabled!(target: CALL_TARGET, tracing::Level::DEBUG) {
+            let mut attempts = cfg.load::<Attempts>().cloned().unwrap_or_default();
+            attempts.0.push(outcome(context.response(), context.output_or_error().and_then(Result::err)));
+            cfg.interceptor_state().store_put(attempts);
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if !tracing::enabled!(target: CALL_TARGET, tracing::Level::DEBUG) {
+            return Ok(());
+        }
+        let (service, operation) = match cfg.load::<Metadata>() {
+            Some(m) => (m.service().to_ascii_lowercase(), m.name().to_string()),
+            None => ("?".to_string(), "?".to_string()),
+        };
+        let (account, principal) =
+            cfg.load::<CallAccount>().map_or(("-", "-"), |a| (a.0.account.as_str(), a.0.principal.as_str()));
+        let latency_ms = cfg.load::<CallStart>().map_or(0, |s| s.0.elapsed().as_millis());
+        let mut attempts = cfg.load::<Attempts>().map(|a| a.0.clone()).unwrap_or_default();
+        // The last attempt's outcome is the call's: say it once, with the earlier ones apart.
+        let last = attempts.pop().unwrap_or_else(|| {
+            // No attempt finished: the call failed before sending (credentials, endpoint).
+            outcome(context.response(), context.output_or_error().and_then(Result::err))
+        });
+        let tries = attempts.len() + 1;
+        if attempts.is_empty() {
+            tracing::debug!(
+                target: CALL_TARGET,
+                service = service.as_str(),
+                operation = operation.as_str(),
+                account = account,
+                principal = principal,
+                attempts = tries,
+                outcome = last.as_str(),
+                latency_ms = latency_ms as u64,
+                "aws call"
+            );
+        } else {
+            tracing::debug!(
+                target: CALL_TARGET,
+                service = service.as_str(),
+                operation = operation.as_str(),
+                account = account,
+                principal = principal,
+                attempts = tries,
+                outcome = last.as_str(),
+                retried = attempts.join(", ").as_str(),
+                latency_ms = latency_ms as u64,
+                "aws call"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// What one attempt came back with: `200`, `404 NoSuchEntity`, or the reason nothing came back.
+fn outcome<E: std::error::Error + 'static>(
+    response: Option<&HttpResponse>,
+    error: Option<&OrchestratorError<E>>,
+) -> String {
+    if let Some(response) = response {
+        let status = response.status().as_u16();
+        if status < 300 {
+            return status.to_string();
+        }
+        return match error_code(response) {
+            Some(code) => format!("{status} {code}"),
+            None => status.to_string(),
+        };
+    }
+    match error {
+        Some(e) if e.is_timeout_error() => "timeout".to_string(),
+        Some(e) => {
+            let kind = if e.is_connector_error() { "connection error" } else { "not sent" };
+            format!("{kind}: {}", crate::errors::scrub(&crate::errors::chain(e)))
+        }
+        None => "no response".to_string(),
+    }
+}
+
+/// The AWS error code of an error response: the query protocol's `x-amzn-query-error` header,
+/// JSON protocols' `x-amzn-errortype`, or the `<Code>` of an XML body.
+fn error_code(response: &HttpResponse) -> Option<String> {
+    let headers = response.headers();
+    if let Some(v) = headers.get("x-amzn-query-error").or_else(|| headers.get("x-amzn-errortype")) {
+        let code = v.split([';', ':']).next().unwrap_or(v).trim();
+        if !code.is_empty() {
+            return Some(code.to_string());
+        }
+    }
+    let body = std::str::from_utf8(response.body().bytes()?).ok()?;
+    let start = body.find("<Code>")? + "<Code>".len();
+    let len = body[start..].find("</Code>")?;
+    let code = body[start..start + len].trim();
+    (!code.is_empty() && code.len() <= 100 && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.'))
+        .then(|| code.to_string())
 }
 
 /// The configuration every client starts from: base credentials, region, endpoint, retries and

@@ -6,7 +6,9 @@
 //! bounded, jittered retries of throttling, 5xx and connection errors; every call counted), and
 //! [`S3Backend`] implements the state [`Backend`](xacct_state::Backend) on S3 with conditional
 //! writes. It must not decide anything (what to change is the planner's business), print, or let a
-//! credential into an error, a `Debug` string or state.
+//! credential into an error, a `Debug` string or state. It logs through `tracing` (one `debug`
+//! line per AWS call, target [`CALL_TARGET`]); whoever installs a subscriber passes its output
+//! through [`redact_secrets`], since the SDK's own `trace` output shows requests and responses.
 //!
 //! ```no_run
 //! use std::collections::HashMap;
@@ -32,11 +34,13 @@
 mod cloud;
 mod config;
 mod errors;
+mod organizations;
 mod s3;
 mod settings;
-mod organizations;
 
 pub use cloud::{decode_policy_document, AwsCloud, DEFAULT_TRUST_POLICY_QUOTA};
+pub use config::CALL_TARGET;
+pub use errors::redact_secrets;
 pub use organizations::{AwsOrganizations, MAX_ORGANIZATIONS_PAGE};
 pub use s3::S3Backend;
 pub use settings::{

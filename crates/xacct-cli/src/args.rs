@@ -27,6 +27,32 @@ pub struct Options {
     /// When to colour output (NO_COLOR is honoured with `auto`).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Log to stderr at this level: `debug` logs one line per AWS call, `trace` the AWS SDK's
+    /// own detail. Default: XACCT_LOG (a level, or filters such as
+    /// `xacct=debug,aws_smithy_runtime=trace`), else off. Credentials are never logged.
+    #[arg(long, global = true, value_enum, value_name = "LEVEL")]
+    pub log_level: Option<LogLevel>,
+    /// How log lines look: `text`, or `json` (one JSON object per line).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "XACCT_LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// `--log-level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    Off,
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// `-f/--file`, on the commands that read the desired-state file (not `policy` or `completions`).
@@ -159,6 +185,16 @@ pub enum Command {
     ///   xacct force-unlock 2b1f6c0e-…
     #[command(verbatim_doc_comment)]
     ForceUnlock(ForceUnlockArgs),
+    /// Print the JSON Schema of the desired-state file, for editors and CI.
+    ///
+    /// Built from the same key tables `xacct validate` checks with. For editors with the YAML
+    /// language server, put the schema in the repository and name it on the file's first line:
+    ///   # yaml-language-server: $schema=./xacct.schema.json
+    ///
+    /// Example:
+    ///   xacct schema > xacct.schema.json
+    #[command(verbatim_doc_comment)]
+    Schema,
     /// Print shell completions.
     ///
     /// Example:
@@ -185,16 +221,6 @@ pub struct ValidateArgs {
 }
 
 #[derive(Debug, Args)]
-    /// Print the JSON Schema of the desired-state file, for editors and CI.
-    ///
-    /// Built from the same key tables `xacct validate` checks with. For editors with the YAML
-    /// language server, put the schema in the repository and name it on the file's first line:
-    ///   # yaml-language-server: $schema=./xacct.schema.json
-    ///
-    /// Example:
-    ///   xacct schema > xacct.schema.json
-    #[command(verbatim_doc_comment)]
-    Schema,
 pub struct GraphArgs {
     #[command(flatten)]
     pub file: FileArg,

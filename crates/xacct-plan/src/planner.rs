@@ -9,7 +9,7 @@ use xacct_policy as policy;
 use xacct_spec::{Address, DesiredResource, Spec};
 use xacct_state::State;
 
-use crate::cloud::{Cloud, LiveRole};
+use crate::cloud::{Cloud, CloudError, LiveRole};
 use crate::diff::{self, error, warning, StoredManifest, StoredPolicy, StoredTrust};
 use crate::live::{refresh, Live, Progress, ReadSet};
 use crate::model::{sha256, Action, Change, Plan, Target, PLAN_FORMAT_VERSION};
@@ -358,11 +358,116 @@ pub async fn plan(
     if !opts.targets.is_empty() {
         restrict(&desired.graph, &opts.targets, &mut plan);
     }
+    account_failures(&set, &live, &mut plan);
     plan.summarize(cloud.call_count() - calls_before);
     if !opts.refresh {
         plan.applyable = false;
     }
     plan
+}
+
+/// What to do about credentials that cannot be loaded or are refused.
+const CREDENTIALS_HINT: &str = "xacct starts from the default credential chain: set AWS_PROFILE to a profile in \
+     ~/.aws/config (for an SSO profile, run `aws sso login --profile NAME` first), or AWS_ACCESS_KEY_ID and \
+     AWS_SECRET_ACCESS_KEY; an account reached another way needs its own `access` block in the file; against an \
+     emulator, pass --endpoint-url with its test credentials. See docs/troubleshooting.md, \"No AWS credentials\"";
+
+/// What to do about an `sts:AssumeRole` that AWS denies.
+const ASSUME_HINT: &str = "the role in the account's `access.assume_role` must trust the base credentials (and \
+     expect the `external_id` set, if any). See docs/troubleshooting.md, \"Access denied and credentials\"";
+
+/// What to do when STS cannot be reached.
+const REACH_HINT: &str = "check the way to AWS (HTTPS_PROXY, NO_PROXY) or the emulator's --endpoint-url \
+     (AWS_ENDPOINT_URL); --log-level debug logs every call and what came back. See docs/troubleshooting.md, \
+     \"AWS cannot be reached\"";
+
+/// A read that failed because xacct could not act in its account at all — its credentials, or
+/// the STS call that gets them: the account, the cause worded without the resource, and the hint.
+fn account_failure(e: &CloudError) -> Option<(&str, String, &'static str)> {
+    match e {
+        CloudError::Credentials { account, message } => Some((account, message.clone(), CREDENTIALS_HINT)),
+        CloudError::AccessDenied { account, action, .. } if action.starts_with("sts:") => {
+            Some((account, e.to_string(), ASSUME_HINT))
+        }
+        CloudError::Other { account, action, message } if action.starts_with("sts:") => {
+            Some((account, format!("`{action}` failed: {message}"), REACH_HINT))
+        }
+        CloudError::Throttled { account, action } if action.starts_with("sts:") => {
+            Some((account, format!("AWS throttled `{action}` and retries ran out"), REACH_HINT))
+        }
+        _ => None,
+    }
+}
+
+/// `account 1`, `accounts 1 and 2`, `accounts 1, 2 and 3`.
+fn accounts_phrase<'a>(accounts: impl IntoIterator<Item = &'a String>) -> String {
+    let accounts: Vec<&String> = accounts.into_iter().collect();
+    match accounts.split_last() {
+        Some((last, [])) => format!("account {last}"),
+        Some((last, rest)) => {
+            format!("accounts {} and {last}", rest.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", "))
+        }
+        None => "no account".to_string(),
+    }
+}
+
+/// Reads that failed for want of access to their account share a cause: say it once per
+/// account, or once for all the accounts it stopped (the base credentials, an unreachable
+/// endpoint), first, instead of once per resource. When no account could be read, nothing was
+/// compared with live IAM, so no change is listed either.
+fn account_failures(set: &ReadSet, live: &Live, plan: &mut Plan) {
+    let mut causes: BTreeMap<String, (BTreeSet<String>, &'static str)> = BTreeMap::new();
+    let mut reported: BTreeSet<String> = BTreeSet::new();
+    let errors = live
+        .roles
+        .values()
+        .filter_map(|r| r.as_ref().err())
+        .chain(live.policies.values().filter_map(|r| r.as_ref().err()));
+    for e in errors {
+        let Some((account, cause, hint)) = account_failure(e) else { continue };
+        reported.insert(e.to_string());
+        causes.entry(cause).or_insert_with(|| (BTreeSet::new(), hint)).0.insert(account.to_string());
+    }
+    if causes.is_empty() {
+        return;
+    }
+    // Every per-resource diagnostic ends with the error it reports.
+    plan.diagnostics.retain(|d| !reported.iter().any(|e| d.message.ends_with(e.as_str())));
+    let read: BTreeSet<&str> =
+        set.roles.iter().map(|(a, _)| a.as_str()).chain(set.policies.iter().map(|(a, _, _)| a.as_str())).collect();
+    let failed: BTreeSet<&str> = causes.values().flat_map(|(a, _)| a.iter().map(String::as_str)).collect();
+    let none_read = read.iter().all(|a| failed.contains(a));
+    let diagnostic = |message: String, hint: Option<&str>| crate::model::Diagnostic {
+        severity: crate::model::Level::Error,
+        address: None,
+        message,
+        hint: hint.map(str::to_string),
+    };
+    let mut first = Vec::new();
+    for (cause, (accounts, hint)) in &causes {
+        let which = accounts_phrase(accounts);
+        let message = if none_read && causes.len() == 1 {
+            let ids = accounts.iter().map(String::as_str).collect::<Vec<_>>().join(", ");
+            format!(
+                "no account could be read ({ids}), so nothing was compared with live IAM and no change is listed: {cause}"
+            )
+        } else {
+            format!("cannot read {which}: {cause}")
+        };
+        first.push(diagnostic(message, Some(hint)));
+    }
+    if none_read && causes.len() > 1 {
+        first.push(diagnostic(
+            "no account could be read (above), so nothing was compared with live IAM and no change is listed".into(),
+            None,
+        ));
+    }
+    if none_read {
+        plan.changes.clear();
+        plan.drift.clear();
+    }
+    first.append(&mut plan.diagnostics);
+    plan.diagnostics = first;
 }
 
 /// Addresses whose owned thing carries on under another address: a workload renamed in the file
