@@ -93,6 +93,9 @@ fn whitespace_to_the_end_of_the_text() {
     assert_eq!(locate(" \t\r\n ", ""), Some((2, 2)));
     assert_eq!(locate("  ", "a"), None);
     assert_eq!(locate("[1, 2 ", "[2]"), None);
+    // A scalar that runs to the end of the text ends there.
+    assert_eq!(locate("[1", "[1]"), None);
+    assert_eq!(locate("{\"a\": true", "b"), None);
     assert_eq!(locate("{\"a\": \"unterminated", "b"), None);
     assert_eq!(locate("{\"a\": [1, {\"b\": 2}", "c"), None);
 }
