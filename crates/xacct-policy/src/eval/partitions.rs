@@ -100,3 +100,13 @@ fn a_session_like_arn_that_is_not_one_is_left_alone() {
         assert!(!d.notes.iter().any(|n| n.contains("is a session")), "{odd}: {d:?}");
     }
 }
+
+#[test]
+fn only_a_whole_arn_names_a_partition() {
+    assert_eq!(arn_partition("arn:aws-cn:iam::111111111111:role/x"), Some("aws-cn"));
+    assert_eq!(arn_partition("arn:aws-us-gov:sts::111111111111:assumed-role/r/s"), Some("aws-us-gov"));
+    // Too few parts, another scheme, an empty partition: no partition.
+    assert_eq!(arn_partition("arn:aws-cn:iam::111111111111"), None);
+    assert_eq!(arn_partition("urn:aws-cn:iam::111111111111:role/x"), None);
+    assert_eq!(arn_partition("arn::iam::111111111111:role/x"), None);
+}
