@@ -1,5 +1,6 @@
 //! The validated desired-state file.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::yaml::Pos;
@@ -25,6 +26,59 @@ pub struct Spec {
     /// `defaults.access`: how to reach an account the file no longer names but the state still
     /// does (a workload being removed). `DefaultChain` when the file sets none.
     pub default_access: Access,
+    /// `organization`: workload accounts selected from AWS Organizations. `None` when the file
+    /// has no `organization` key. The accounts it selects join [`Spec::workloads`] only after
+    /// discovery (in `xacct-plan`), each with [`Workload::discovered`] set.
+    pub organization: Option<OrgSpec>,
+}
+
+/// The `organization` block: how to read AWS Organizations and which accounts to select.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrgSpec {
+    /// How xacct reaches an account that may list the organization (its management account or a
+    /// delegated administrator).
+    pub access: Access,
+    /// `organization.workloads`, in file order: an account several select gets the first one's
+    /// settings.
+    pub selectors: Vec<OrgSelector>,
+    pub pos: Pos,
+}
+
+/// One `organization.workloads` entry: which accounts, and the workload settings each gets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrgSelector {
+    /// An OU ID (`ou-xxxx-xxxxxxxx`) or a root ID (`r-xxxx`): every ACTIVE account below it,
+    /// nested OUs included.
+    pub ou: String,
+    /// Only accounts with every one of these tags, each with exactly this value (empty: all).
+    pub tags: BTreeMap<String, String>,
+    /// 12-digit account IDs never selected by this selector.
+    pub except: BTreeSet<String>,
+    /// The workload role in each selected account (default: `defaults.role`, else CAPA's).
+    pub role: RoleRef,
+    /// How xacct reaches each selected account (default: `defaults.access`).
+    pub access: Access,
+    pub external_id: Option<String>,
+    /// The identity each selected account gets; its `name` is empty here and becomes the
+    /// discovered workload's name.
+    pub identity: Identity,
+    /// `identities_dir`: where xacct writes each selected account's `AWSClusterRoleIdentity` as a
+    /// file it owns (resolved against the file's directory). `None`: no identity files.
+    pub identities_dir: Option<ManifestRef>,
+    pub pos: Pos,
+}
+
+/// Where a discovered workload came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Discovered {
+    /// The index of the selector in `organization.workloads` whose settings it has.
+    pub selector: usize,
+    /// The account's name in Organizations (its workload name is derived from it).
+    pub account_name: String,
+    /// Its path as `aws:ResourceOrgPaths` sees it: `o-…/r-…/ou-…/`.
+    pub ou_path: String,
+    /// The organization ID (`o-…`).
+    pub org_id: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,6 +202,8 @@ pub struct Workload {
     pub external_id: Option<String>,
     pub identity: Identity,
     pub manifests: Vec<ManifestRef>,
+    /// `Some` for an account selected from AWS Organizations rather than listed in the file.
+    pub discovered: Option<Discovered>,
     pub pos: Pos,
 }
 

@@ -245,6 +245,7 @@ impl Cx {
             management: management?,
             workloads: workloads.filter(|_| defaults_ok)?,
             default_access: defaults.access.clone().unwrap_or(Access::DefaultChain),
+            organization: None,
         })
     }
 
@@ -781,6 +782,7 @@ impl Cx {
             external_id: external_id?,
             identity: identity?,
             manifests: manifests?,
+            discovered: None,
             pos: node.pos,
         })
     }
