@@ -91,6 +91,12 @@ impl Spec {
                 stmt["Resource"] = json!(self.org_resources());
                 stmt["Condition"] = json!({ "StringEquals": { "aws:ResourceOrgID": org_id } });
             }
+            Grant::FromOrganization => {
+                // Not resolved yet (no discovery ran: `validate`, `graph`): a condition no
+                // account satisfies, never one that grants more.
+                stmt["Resource"] = json!(self.org_resources());
+                stmt["Condition"] = json!({ "StringEquals": { "aws:ResourceOrgID": "o-unresolved" } });
+            }
             Grant::OrgPaths { paths } => {
                 stmt["Resource"] = json!(self.org_resources());
                 stmt["Condition"] = json!({ "ForAnyValue:StringLike": { "aws:ResourceOrgPaths": paths.iter().map(|p| format!("{p}*")).collect::<Vec<_>>() } });

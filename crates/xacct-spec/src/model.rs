@@ -147,6 +147,10 @@ pub enum Grant {
     RoleArns,
     /// Any role with the workload role name in accounts of this organization (`aws:ResourceOrgID`).
     Organization { org_id: String },
+    /// `grant: organization` (with an `organization` block): [`Grant::Organization`] with the ID
+    /// `DescribeOrganization` returns, filled in after discovery (`xacct-plan`'s merge replaces
+    /// it). Until then the document names no organization and grants nothing.
+    FromOrganization,
     /// Any role with the workload role name under these organization paths (`aws:ResourceOrgPaths`).
     OrgPaths { paths: Vec<String> },
 }
