@@ -24,6 +24,7 @@
 
 mod fault;
 mod moto;
+pub mod org;
 mod server;
 
 pub use fault::{FaultConfig, FaultCounts, FaultKind, FaultProxy};
