@@ -34,7 +34,10 @@ moto_start() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   MOTO_LOG=${MOTO_LOG:-"$XACCT_ROOT/target/moto-$port.log"}
   mkdir -p "$(dirname "$MOTO_LOG")"
-  "$bin" -H 127.0.0.1 -p "$port" >"$MOTO_LOG" 2>&1 &
+  # AWS-managed policies exist (bootstrap attaches them); moto-site/sitecustomize.py makes moto
+  # build them only for accounts that look at managed policies, not for every fresh account.
+  MOTO_IAM_LOAD_MANAGED_POLICIES=true PYTHONPATH="$XACCT_ROOT/scripts/lib/moto-site${PYTHONPATH:+:$PYTHONPATH}" \
+    "$bin" -H 127.0.0.1 -p "$port" >"$MOTO_LOG" 2>&1 &
   MOTO_PID=$!
   MOTO_URL="http://127.0.0.1:$port"
   for i in $(seq 1 100); do

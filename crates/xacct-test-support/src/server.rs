@@ -110,6 +110,10 @@ fn launch(python: &Path, moto_server: &Path) -> Result<Started, String> {
             .arg(moto_server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env_remove("MOTO_ACCOUNT_ID")
+            // AWS-managed policies exist to attach; scripts/lib/moto-site builds them lazily, per
+            // account that looks at managed policies, so fresh accounts stay cheap.
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .env("PYTHONPATH", python_path())
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -135,6 +139,15 @@ fn launch(python: &Path, moto_server: &Path) -> Result<Started, String> {
         }
     }
     Err(last)
+}
+
+/// `PYTHONPATH` for the server: `scripts/lib/moto-site` (its `sitecustomize.py`) first.
+fn python_path() -> std::ffi::OsString {
+    let mut paths = vec![workspace_root().join("scripts").join("lib").join("moto-site")];
+    if let Some(existing) = std::env::var_os("PYTHONPATH") {
+        paths.extend(std::env::split_paths(&existing));
+    }
+    std::env::join_paths(paths).unwrap_or_default()
 }
 
 fn free_port() -> std::io::Result<u16> {
