@@ -174,6 +174,7 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
                             external_id: w.external_id.clone(),
                             principal_org_id: org.clone(),
                             resource_org_id: org.clone(),
+                            ..Default::default()
                         };
                         let d = policy::evaluate_assume_role(&request, &role_arn, &trust, &named);
                         if w.external_id.is_some() && d.outcome == policy::Outcome::Allowed {
@@ -208,6 +209,7 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
                             policy::Outcome::Allowed => "allowed",
                             policy::Outcome::ImplicitDeny => "implicit_deny",
                             policy::Outcome::ExplicitDeny => "explicit_deny",
+                            policy::Outcome::NotProven => "not_proven",
                         }
                         .into();
                         check.deciding = d

@@ -7,7 +7,13 @@
 //! the account's identity policies) and `*`; the condition operators trust policies use. Not modelled: SCPs,
 //! RCPs, permission boundaries, session policies and policy variables; condition keys
 //! other than `sts:ExternalId`, `aws:PrincipalArn`, `aws:PrincipalAccount`,
-//! `aws:PrincipalOrgID` and `aws:ResourceOrgID` are treated as absent (with a note).
+//! `aws:PrincipalOrgID`, `aws:PrincipalOrgPaths`, `aws:ResourceOrgID` and
+//! `aws:ResourceOrgPaths` are treated as absent (with a note).
+//!
+//! A key the caller declares unknown ([`AssumeRoleRequest::unknown_keys`]: for instance
+//! Organizations could not be read) is neither present nor absent: a statement whose
+//! conditions hinge on it is undecided, and when the outcome depends on such a statement it
+//! is [`Outcome::NotProven`], with the reason in the notes — never `Allowed`.
 
 use crate::model::{is_unique_id, Effect, Policy, Principal, Statement};
 
@@ -30,6 +36,27 @@ pub struct AssumeRoleRequest {
     pub principal_org_id: Option<String>,
     /// `aws:ResourceOrgID`, if the role's account is in an organization.
     pub resource_org_id: Option<String>,
+    /// `aws:PrincipalOrgPaths` (multivalued: `o-…/r-…/ou-…/`), if the caller's account is in an
+    /// organization.
+    pub principal_org_paths: Option<Vec<String>>,
+    /// `aws:ResourceOrgPaths` (multivalued: `o-…/r-…/ou-…/`, one per path of the role's
+    /// account), if the role's account is in an organization.
+    pub resource_org_paths: Option<Vec<String>>,
+    /// Keys whose value is not known: these override the fields above.
+    pub unknown_keys: Vec<UnknownKey>,
+}
+
+/// A condition key whose value the caller does not know.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnknownKey {
+    /// The key (`aws:ResourceOrgPaths`), matched case-insensitively.
+    pub key: String,
+    /// Why it is not known, for the notes (`Organizations could not be read: …`).
+    pub reason: String,
+    /// What every value of the key is known to start with (`o-abc1234567/` for an account known
+    /// to be in that organization whose OUs cannot be read); empty when nothing is known, not
+    /// even whether the key is present. A non-empty prefix means the key is present.
+    pub prefix: String,
 }
 
 /// An identity policy with the name it is reported under.
@@ -50,6 +77,9 @@ pub enum Outcome {
     ImplicitDeny,
     /// A matching `Deny` statement.
     ExplicitDeny,
+    /// The outcome depends on a condition key whose value is not known
+    /// ([`AssumeRoleRequest::unknown_keys`]); the notes say which and why.
+    NotProven,
 }
 
 /// A statement that decided the outcome.
@@ -69,7 +99,8 @@ pub struct Decision {
     /// Allowed or why not.
     pub outcome: Outcome,
     /// For `Allowed`: the allowing statements used; for `ExplicitDeny`: the denying
-    /// statements; empty for `ImplicitDeny`.
+    /// statements; for `NotProven`: the statements that may or may not apply; empty for
+    /// `ImplicitDeny`.
     pub deciding: Vec<StatementRef>,
     /// Human-readable explanations and approximations made.
     pub notes: Vec<String>,
@@ -161,26 +192,94 @@ struct Ctx<'a> {
     role_arn: &'a str,
     req: &'a AssumeRoleRequest,
     notes: Vec<String>,
+    /// The unknown keys an undecided clause of the statement being evaluated hinged on.
+    pending: Vec<&'a UnknownKey>,
 }
 
-impl Ctx<'_> {
+/// A key's value in the request.
+enum KeyValue<'a> {
+    Absent,
+    Known(Vec<String>),
+    Unknown(&'a UnknownKey),
+}
+
+/// Three-valued AND: false wins, then unknown.
+fn and3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    }
+}
+
+/// Three-valued OR: true wins, then unknown.
+fn or3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), Some(false)) => Some(false),
+        _ => None,
+    }
+}
+
+/// The literal text of a `*`/`?` pattern before its first wildcard, and whether the pattern is
+/// exactly that text followed by one `*`.
+fn literal_head(pattern: &str) -> (&str, bool) {
+    match pattern.find(['*', '?']) {
+        Some(i) => (&pattern[..i], &pattern[i..] == "*"),
+        None => (pattern, false),
+    }
+}
+
+/// Whether `pattern` matches a value known only to start with `prefix` (non-empty): `Some`
+/// when the prefix decides it, `None` when the rest of the value would.
+fn match_prefixed(base: &str, pattern: &str, prefix: &str) -> Option<bool> {
+    let fold = base.ends_with("IgnoreCase");
+    let (p, pre) =
+        if fold { (pattern.to_lowercase(), prefix.to_lowercase()) } else { (pattern.to_string(), prefix.to_string()) };
+    match base.trim_end_matches("IgnoreCase") {
+        "StringEquals" | "StringNotEquals" => (!p.starts_with(&pre)).then_some(false),
+        "StringLike" | "StringNotLike" => {
+            let (head, head_then_star) = literal_head(&p);
+            if !head.starts_with(&pre) && !pre.starts_with(head) {
+                Some(false)
+            } else if head_then_star && pre.starts_with(head) {
+                Some(true)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+impl<'a> Ctx<'a> {
     fn note(&mut self, n: String) {
         if !self.notes.contains(&n) {
             self.notes.push(n);
         }
     }
 
-    fn key_values(&mut self, key: &str) -> Option<Vec<String>> {
-        match key.to_ascii_lowercase().as_str() {
-            "sts:externalid" => self.req.external_id.clone().map(|v| vec![v]),
+    fn key_values(&mut self, key: &str) -> KeyValue<'a> {
+        let req: &'a AssumeRoleRequest = self.req;
+        if let Some(u) = req.unknown_keys.iter().find(|u| u.key.eq_ignore_ascii_case(key)) {
+            return KeyValue::Unknown(u);
+        }
+        let values = match key.to_ascii_lowercase().as_str() {
+            "sts:externalid" => req.external_id.clone().map(|v| vec![v]),
             "aws:principalarn" => Some(vec![self.principal_arn.clone()]),
             "aws:principalaccount" => Some(vec![self.principal_account.clone()]),
-            "aws:principalorgid" => self.req.principal_org_id.clone().map(|v| vec![v]),
-            "aws:resourceorgid" => self.req.resource_org_id.clone().map(|v| vec![v]),
+            "aws:principalorgid" => req.principal_org_id.clone().map(|v| vec![v]),
+            "aws:principalorgpaths" => req.principal_org_paths.clone(),
+            "aws:resourceorgid" => req.resource_org_id.clone().map(|v| vec![v]),
+            "aws:resourceorgpaths" => req.resource_org_paths.clone(),
             _ => {
                 self.note(format!("condition key `{key}` is not modelled; treated as absent from the request"));
                 None
             }
+        };
+        match values {
+            Some(v) => KeyValue::Known(v),
+            None => KeyValue::Absent,
         }
     }
 
@@ -251,17 +350,26 @@ impl Ctx<'_> {
         }
     }
 
-    fn conditions_hold(&mut self, s: &Statement) -> bool {
-        let mut all = true;
+    /// Whether every condition of `s` holds: `None` when that hinges on an unknown key (the
+    /// keys are left in `pending`).
+    fn conditions_hold(&mut self, s: &Statement) -> Option<bool> {
+        self.pending.clear();
+        let mut all = Some(true);
         for c in &s.conditions {
-            if !self.clause_holds(&c.operator, &c.key, &c.values) {
-                all = false;
-            }
+            all = and3(all, self.clause(&c.operator, &c.key, &c.values));
+        }
+        if all.is_some() {
+            self.pending.clear();
         }
         all
     }
 
+    #[cfg(test)]
     fn clause_holds(&mut self, operator: &str, key: &str, values: &[String]) -> bool {
+        self.clause(operator, key, values).expect("a known key")
+    }
+
+    fn clause(&mut self, operator: &str, key: &str, values: &[String]) -> Option<bool> {
         let (set, rest) = if let Some(r) = operator.strip_prefix("ForAnyValue:") {
             (Some(true), r)
         } else if let Some(r) = operator.strip_prefix("ForAllValues:") {
@@ -273,12 +381,20 @@ impl Ctx<'_> {
             Some(b) => (b, true),
             None => (rest, false),
         };
-        let ctx = self.key_values(key);
+        let value = self.key_values(key);
+        let present = match &value {
+            KeyValue::Absent => Some(false),
+            KeyValue::Known(_) => Some(true),
+            KeyValue::Unknown(u) => (!u.prefix.is_empty()).then_some(true),
+        };
         if base == "Null" {
-            let present = ctx.is_some();
-            return values
-                .iter()
-                .any(|v| (v.eq_ignore_ascii_case("true") && !present) || (v.eq_ignore_ascii_case("false") && present));
+            let Some(present) = present else {
+                self.undecided(&value);
+                return None;
+            };
+            return Some(values.iter().any(|v| {
+                (v.eq_ignore_ascii_case("true") && !present) || (v.eq_ignore_ascii_case("false") && present)
+            }));
         }
         type Matcher = fn(&str, &str) -> bool;
         let (matcher, negated): (Matcher, bool) = match base {
@@ -293,24 +409,54 @@ impl Ctx<'_> {
             "Bool" => (|p, v| p.eq_ignore_ascii_case(v), false),
             _ => {
                 self.note(format!("condition operator `{operator}` is not supported; treated as not matched"));
-                return false;
+                return Some(false);
             }
         };
         if values.iter().any(|v| v.contains("${")) {
             self.note(format!("policy variables in `{operator}` `{key}` are compared literally"));
         }
-        let Some(ctx) = ctx else {
-            return if_exists
-                || match set {
-                    Some(true) => false,
-                    Some(false) => true,
-                    None => negated,
+        let when_absent = if_exists
+            || match set {
+                Some(true) => false,
+                Some(false) => true,
+                None => negated,
+            };
+        let result = match &value {
+            KeyValue::Absent => Some(when_absent),
+            KeyValue::Known(ctx) => {
+                let pred = |v: &String| values.iter().any(|p| matcher(p, v)) != negated;
+                Some(match set {
+                    Some(false) => ctx.iter().all(pred),
+                    _ => ctx.iter().any(pred),
+                })
+            }
+            KeyValue::Unknown(u) => {
+                // Values all starting with the prefix: one unknown value stands for them (a
+                // non-empty prefix means at least one value exists).
+                let when_present = if u.prefix.is_empty() {
+                    None
+                } else {
+                    let any = values.iter().fold(Some(false), |acc, p| or3(acc, match_prefixed(base, p, &u.prefix)));
+                    any.map(|m| m != negated)
                 };
+                match present {
+                    Some(_) => when_present,
+                    // Present or not: decided only when both cases agree.
+                    None => (when_present == Some(when_absent)).then_some(when_absent),
+                }
+            }
         };
-        let pred = |v: &String| values.iter().any(|p| matcher(p, v)) != negated;
-        match set {
-            Some(false) => ctx.iter().all(pred),
-            _ => ctx.iter().any(pred),
+        if result.is_none() {
+            self.undecided(&value);
+        }
+        result
+    }
+
+    fn undecided(&mut self, value: &KeyValue<'a>) {
+        if let KeyValue::Unknown(u) = value {
+            if !self.pending.iter().any(|p| std::ptr::eq(*p, *u)) {
+                self.pending.push(u);
+            }
         }
     }
 }
@@ -366,38 +512,62 @@ pub fn evaluate_assume_role(
         notes.push(format!("`{role_arn}` is not a role ARN; evaluated as cross-account"));
     }
     let same_account = !role_account.is_empty() && role_account == principal_account;
-    let mut ctx = Ctx { principal_arn, principal_account, role_arn, req: request, notes };
+    let mut ctx = Ctx { principal_arn, principal_account, role_arn, req: request, notes, pending: Vec::new() };
 
+    // Statements whose conditions hinge on an unknown key go to the `maybe` lists, with the
+    // keys (and their reasons) they hinge on.
     let mut denies = Vec::new();
+    let mut maybe_denies = Vec::new();
     let mut trust_allows: Vec<(StatementRef, PrincipalMatch)> = Vec::new();
+    let mut maybe_trust: Vec<(StatementRef, PrincipalMatch)> = Vec::new();
+    let mut hinges: Vec<(StatementRef, Vec<&UnknownKey>)> = Vec::new();
     for (i, s) in trust.statements.iter().enumerate() {
         if !Ctx::action_applies(s) || !ctx.resource_applies(s, false) {
             continue;
         }
         let m = ctx.principal_match(s);
-        if m == PrincipalMatch::No || !ctx.conditions_hold(s) {
+        if m == PrincipalMatch::No {
             continue;
         }
+        let holds = ctx.conditions_hold(s);
         let r = stmt_ref(TRUST_POLICY_NAME, i, s);
-        match s.effect {
-            Effect::Deny => denies.push(r),
-            Effect::Allow => trust_allows.push((r, m)),
+        match (holds, s.effect) {
+            (Some(false), _) => {}
+            (Some(true), Effect::Deny) => denies.push(r),
+            (Some(true), Effect::Allow) => trust_allows.push((r, m)),
+            (None, effect) => {
+                hinges.push((r.clone(), std::mem::take(&mut ctx.pending)));
+                match effect {
+                    Effect::Deny => maybe_denies.push(r),
+                    Effect::Allow => maybe_trust.push((r, m)),
+                }
+            }
         }
     }
     let mut identity_allows = Vec::new();
+    let mut maybe_identity = Vec::new();
     for np in identity_policies {
         for (i, s) in np.policy.statements.iter().enumerate() {
             if s.principal.is_some() || s.not_principal.is_some() {
                 ctx.note(format!("`{}` statement {i} has a principal; ignored in an identity policy", np.name));
                 continue;
             }
-            if !Ctx::action_applies(s) || !ctx.resource_applies(s, true) || !ctx.conditions_hold(s) {
+            if !Ctx::action_applies(s) || !ctx.resource_applies(s, true) {
                 continue;
             }
+            let holds = ctx.conditions_hold(s);
             let r = stmt_ref(np.name, i, s);
-            match s.effect {
-                Effect::Deny => denies.push(r),
-                Effect::Allow => identity_allows.push(r),
+            match (holds, s.effect) {
+                (Some(false), _) => {}
+                (Some(true), Effect::Deny) => denies.push(r),
+                (Some(true), Effect::Allow) => identity_allows.push(r),
+                (None, effect) => {
+                    hinges.push((r.clone(), std::mem::take(&mut ctx.pending)));
+                    match effect {
+                        Effect::Deny => maybe_denies.push(r),
+                        Effect::Allow => maybe_identity.push(r),
+                    }
+                }
             }
         }
     }
@@ -409,34 +579,67 @@ pub fn evaluate_assume_role(
         }
         return Decision { outcome: Outcome::ExplicitDeny, deciding: denies, notes };
     }
-    let direct: Vec<StatementRef> =
-        trust_allows.iter().filter(|(_, m)| *m == PrincipalMatch::Direct).map(|(r, _)| r.clone()).collect();
-    let trust_refs: Vec<StatementRef> = trust_allows.iter().map(|(r, _)| r.clone()).collect();
     let caller = request.principal_arn.as_str();
-    let (allowed, deciding) = if trust_allows.is_empty() {
-        notes.push(format!(
-            "no statement of the trust policy of `{role_arn}` allows `{caller}` to call `{ASSUME_ROLE}`"
-        ));
-        (false, Vec::new())
-    } else if same_account && !direct.is_empty() {
-        (true, direct)
-    } else if identity_allows.is_empty() {
-        if same_account {
-            notes.push(format!(
-                "the trust policy trusts the account, not `{caller}` itself, and no identity policy allows `{ASSUME_ROLE}` on `{role_arn}`"
-            ));
+    let chain = Chain { same_account, role_arn, caller };
+    // Proven allowed: the statements known to apply allow it, and no Deny may apply.
+    let known = chain.allows(&trust_allows, &identity_allows);
+    if let (Ok(deciding), true) = (&known, maybe_denies.is_empty()) {
+        return Decision { outcome: Outcome::Allowed, deciding: deciding.clone(), notes };
+    }
+    // Proven denied: not even with every undecided Allow applying.
+    let mut all_trust = trust_allows.clone();
+    all_trust.extend(maybe_trust.iter().cloned());
+    let mut all_identity = identity_allows.clone();
+    all_identity.extend(maybe_identity.iter().cloned());
+    if let Err(why) = chain.allows(&all_trust, &all_identity) {
+        notes.push(why);
+        return Decision { outcome: Outcome::ImplicitDeny, deciding: Vec::new(), notes };
+    }
+    let mut deciding = Vec::new();
+    for (r, keys) in &hinges {
+        let what = if maybe_denies.contains(r) { "a Deny that may apply" } else { "an Allow that may apply" };
+        let keys: Vec<String> = keys.iter().map(|u| format!("`{}` is not known ({})", u.key, u.reason)).collect();
+        notes.push(format!("not proven: {} is {what}: {}", describe(r), keys.join("; ")));
+        deciding.push(r.clone());
+    }
+    Decision { outcome: Outcome::NotProven, deciding, notes }
+}
+
+/// What decides a chain once the denies are out of the way.
+struct Chain<'a> {
+    same_account: bool,
+    role_arn: &'a str,
+    caller: &'a str,
+}
+
+impl Chain<'_> {
+    /// The deciding statements when these allows let the call through, else why not.
+    fn allows(
+        &self,
+        trust_allows: &[(StatementRef, PrincipalMatch)],
+        identity_allows: &[StatementRef],
+    ) -> Result<Vec<StatementRef>, String> {
+        let Chain { same_account, role_arn, caller } = *self;
+        let direct: Vec<StatementRef> =
+            trust_allows.iter().filter(|(_, m)| *m == PrincipalMatch::Direct).map(|(r, _)| r.clone()).collect();
+        if trust_allows.is_empty() {
+            Err(format!("no statement of the trust policy of `{role_arn}` allows `{caller}` to call `{ASSUME_ROLE}`"))
+        } else if same_account && !direct.is_empty() {
+            Ok(direct)
+        } else if identity_allows.is_empty() {
+            Err(if same_account {
+                format!(
+                    "the trust policy trusts the account, not `{caller}` itself, and no identity policy allows `{ASSUME_ROLE}` on `{role_arn}`"
+                )
+            } else {
+                format!("cross-account: no identity policy of `{caller}` allows `{ASSUME_ROLE}` on `{role_arn}`")
+            })
         } else {
-            notes.push(format!(
-                "cross-account: no identity policy of `{caller}` allows `{ASSUME_ROLE}` on `{role_arn}`"
-            ));
+            let mut d: Vec<StatementRef> = trust_allows.iter().map(|(r, _)| r.clone()).collect();
+            d.extend(identity_allows.iter().cloned());
+            Ok(d)
         }
-        (false, Vec::new())
-    } else {
-        let mut d = trust_refs;
-        d.extend(identity_allows);
-        (true, d)
-    };
-    Decision { outcome: if allowed { Outcome::Allowed } else { Outcome::ImplicitDeny }, deciding, notes }
+    }
 }
 
 #[cfg(test)]

@@ -81,7 +81,7 @@ pub use edit::{
 pub use error::{PolicyError, Result};
 pub use eval::{
     action_matches, arn_account, arn_match, evaluate_assume_role, glob_match, AssumeRoleRequest, Decision, NamedPolicy,
-    Outcome, StatementRef, ASSUME_ROLE, TRUST_POLICY_NAME,
+    Outcome, StatementRef, UnknownKey, ASSUME_ROLE, TRUST_POLICY_NAME,
 };
 pub use locate::locate;
 pub use model::{

@@ -520,6 +520,7 @@ fn can_assume(args: &CanAssumeArgs, stdin: &mut Stdin, printer: &Printer) -> any
         xacct_policy::Outcome::Allowed => ("allowed", "allowed"),
         xacct_policy::Outcome::ImplicitDeny => ("implicit_deny", "implicit deny"),
         xacct_policy::Outcome::ExplicitDeny => ("explicit_deny", "explicit deny"),
+        xacct_policy::Outcome::NotProven => ("not_proven", "not proven"),
     };
     if args.json {
         let deciding: Vec<Value> = decision

@@ -212,6 +212,7 @@ fn condition_operator_semantics() {
         role_arn: "arn:aws:iam::222222222222:role/x",
         req: &AssumeRoleRequest { external_id: Some("Ab".into()), ..Default::default() },
         notes: Vec::new(),
+        pending: Vec::new(),
     };
     let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     let arn = role_arn(SOURCE);
