@@ -32,7 +32,8 @@ pub async fn check_stale(plan: &Plan, state: Option<&State>, cloud: Arc<dyn Clou
         ));
     }
     for c in &plan.changes {
-        if c.action() == Action::NoOp && c.kind != "role" {
+        // A no-op writes nothing; an unreachable account (closed or suspended) was never read.
+        if c.action() == Action::NoOp && c.kind != "role" || c.unreachable {
             continue;
         }
         let now = match &c.target {

@@ -59,6 +59,11 @@ impl AwsOrganizations {
     /// A client that reads Organizations with `access` (for `assume_role`, one `sts:AssumeRole`
     /// now, with the base credentials of `settings`).
     pub async fn new(settings: &AwsSettings, access: &AccountAccess) -> Result<AwsOrganizations, OrgError> {
+        if let BaseCredentials::Static { access_key_id, secret_access_key, session_token } = &settings.base {
+            for value in [Some(access_key_id), Some(secret_access_key), session_token.as_ref()].into_iter().flatten() {
+                crate::errors::remember_secret(value);
+            }
+        }
         let base = base_config(settings, None).await;
         let counter = Arc::new(Counter::default());
         let base_principal = describe_base(&settings.base);
@@ -87,6 +92,9 @@ impl AwsOrganizations {
                 let c = out.credentials().ok_or_else(|| OrgError::Credentials {
                     message: format!("sts:AssumeRole on `{role_arn}` returned no credentials"),
                 })?;
+                for value in [c.access_key_id(), c.secret_access_key(), c.session_token()] {
+                    crate::errors::remember_secret(value);
+                }
                 let credentials = Credentials::new(
                     c.access_key_id(),
                     c.secret_access_key(),

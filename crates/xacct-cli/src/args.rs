@@ -301,6 +301,13 @@ pub struct PlanArgs {
     /// Plan only this address and what it depends on (repeatable).
     #[arg(long = "target", value_name = "ADDR")]
     pub targets: Vec<String>,
+    /// Remove the trust statements of discovered accounts that left the AWS Organizations
+    /// selection even when the removal guard refuses: when more than one and more than a fifth
+    /// of the accounts state holds from Organizations left at once, or when a selector state holds
+    /// accounts from found no ACTIVE account. A wrong OU ID, a reorganisation or a lost
+    /// permission looks the same: check the selectors first.
+    #[arg(long)]
+    pub allow_removals: bool,
 }
 
 #[derive(Debug, Args)]
@@ -319,6 +326,14 @@ pub struct ApplyArgs {
     /// Print apply events as JSON lines on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Remove the trust statements of discovered accounts that left the AWS Organizations
+    /// selection even when the removal guard refuses: when more than one and more than a fifth
+    /// of the accounts state holds from Organizations left at once, or when a selector state holds
+    /// accounts from found no ACTIVE account. A wrong OU ID, a reorganisation or a lost
+    /// permission looks the same: check the selectors first.
+    /// (Planning only: not with a saved plan, whose removals were decided when it was made.)
+    #[arg(long, conflicts_with = "plan")]
+    pub allow_removals: bool,
 }
 
 #[derive(Debug, Args)]

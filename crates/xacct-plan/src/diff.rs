@@ -41,6 +41,7 @@ pub(crate) fn change(address: &Address, action: Action, target: Target) -> Chang
         state_after: Value::Null,
         diff: None,
         replaces: None,
+        unreachable: false,
     }
 }
 
@@ -74,6 +75,22 @@ pub struct StoredTrust {
     /// The statement's `Sid`; `None` for an adopted statement that had none.
     pub sid: Option<String>,
     pub statement: Value,
+    /// For a workload discovered from AWS Organizations: the index of the `organization.workloads`
+    /// selector that found it when this was recorded. With [`StoredTrust::org_ou`] it tells how
+    /// to reach the account once it leaves the selection, and which entries the removal guard
+    /// counts. Absent for a listed workload (and in state written before discovery existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_selector: Option<usize>,
+    /// That selector's `ou` (an OU or root ID) when this was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_ou: Option<String>,
+}
+
+impl StoredTrust {
+    /// Whether discovery from AWS Organizations found this workload (by the state marker).
+    pub fn discovered(&self) -> bool {
+        self.org_selector.is_some() || self.org_ou.is_some()
+    }
 }
 
 /// xacct's statement in a live trust document: by stored Sid, by equivalence to what was
@@ -310,14 +327,23 @@ pub(crate) fn trust(i: TrustInput<'_>) -> Diffed {
                     (sid, policy::statements(&doc).unwrap()[idx].clone())
                 }
             };
-            json!(StoredTrust { account: i.account.into(), role: i.role.into(), sid, statement: stmt })
+            json!(StoredTrust {
+                account: i.account.into(),
+                role: i.role.into(),
+                sid,
+                statement: stmt,
+                org_selector: None,
+                org_ou: None
+            })
         }
         (Action::NoOp, Some(_)) => i.stored.map(|s| json!(s)).unwrap_or(Value::Null),
         (_, Some(d)) => json!(StoredTrust {
             account: i.account.into(),
             role: i.role.into(),
             sid: d.get("Sid").and_then(Value::as_str).map(String::from),
-            statement: d.clone()
+            statement: d.clone(),
+            org_selector: None,
+            org_ou: None
         }),
     };
     Diffed { change: c, drift, diagnostics: diags }

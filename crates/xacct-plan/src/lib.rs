@@ -18,4 +18,4 @@ pub mod verify;
 pub use cloud::{Cloud, CloudError, DocRef, LiveRole};
 pub use diff::{StoredManifest, StoredPolicy, StoredTrust};
 pub use model::*;
-pub use planner::{plan, PlanOptions};
+pub use planner::{plan, removal_guard, PlanOptions, Removals};

@@ -98,6 +98,11 @@ pub struct Change {
     /// drops that address from state in the same write, so the record is never held by neither.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<Address>,
+    /// The account cannot be reached (AWS Organizations reports it closed or suspended): nothing
+    /// was read in it and nothing is written, so a saved plan's stale check does not re-read it.
+    /// Only on a forget.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unreachable: bool,
 }
 
 impl Change {
@@ -157,8 +162,33 @@ pub struct Summary {
     pub forget: usize,
     pub no_op: usize,
     pub drift: usize,
-    /// AWS API calls the refresh made.
+    /// AWS API calls the refresh made (IAM and STS).
     pub aws_calls: u64,
+    /// AWS Organizations API calls discovery made for this plan (the reader's `sts:AssumeRole`
+    /// included); absent when the file has no `organization` block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organizations_calls: Option<u64>,
+    /// What discovery found; absent when the file has no `organization` block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrgCounts>,
+}
+
+/// What discovery from AWS Organizations found, for the plan's summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgCounts {
+    /// `o-xxxxxxxxxx`.
+    pub org_id: String,
+    /// `organization.workloads` entries.
+    pub selectors: usize,
+    /// ACTIVE accounts the selectors select (the management account never is).
+    pub selected: usize,
+    /// Of those, accounts the file also lists under `workloads` (the listed entry is used).
+    pub listed: usize,
+    /// Of those, discovered workloads state holds no trust statement for yet.
+    pub new: usize,
+    /// Accounts below the selected OUs that are not ACTIVE, by state (`SUSPENDED`: 1): never
+    /// selected.
+    pub inactive: std::collections::BTreeMap<String, usize>,
 }
 
 /// A whole plan, as `xacct plan --json` prints it and `-o PLAN` saves it.
@@ -199,7 +229,13 @@ impl Plan {
     }
 
     pub(crate) fn summarize(&mut self, aws_calls: u64) {
-        let mut s = Summary { aws_calls, drift: self.drift.len(), ..Summary::default() };
+        let mut s = Summary {
+            aws_calls,
+            drift: self.drift.len(),
+            organizations_calls: self.summary.organizations_calls,
+            organization: self.summary.organization.clone(),
+            ..Summary::default()
+        };
         for c in &self.changes {
             match c.action() {
                 Action::Create => s.create += 1,

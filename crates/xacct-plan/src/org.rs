@@ -16,7 +16,9 @@
 //! for the ACTIVE, not excepted accounts of selectors that filter by tag (once per account).
 //! Nothing outside the selected subtrees is listed.
 
+pub mod facts;
 pub mod memory;
+pub mod merge;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -525,11 +527,23 @@ const RESERVED_NAME: &str = "management";
 /// account named so is treated as colliding with it and gets `management-<id>`.
 /// Renaming an account renames its workload; the planner moves its state by account ID.
 pub fn workload_names<'a>(accounts: impl IntoIterator<Item = &'a Account>) -> BTreeMap<String, String> {
+    workload_names_reserving(accounts, &BTreeSet::new())
+}
+
+/// [`workload_names`] with `reserved` names treated as taken too, like `management` (the names of
+/// the workloads the file lists: a discovered account never takes a listed name).
+pub fn workload_names_reserving<'a>(
+    accounts: impl IntoIterator<Item = &'a Account>,
+    reserved: &BTreeSet<String>,
+) -> BTreeMap<String, String> {
     let mut by_id: BTreeMap<&str, &Account> = BTreeMap::new();
     for a in accounts {
         by_id.insert(a.id.as_str(), a);
     }
     let mut owners: BTreeMap<String, &str> = BTreeMap::from([(RESERVED_NAME.to_string(), "")]);
+    for name in reserved {
+        owners.insert(name.clone(), "");
+    }
     let mut names = BTreeMap::new();
     // Lowest ID first: it keeps the plain name.
     for (id, a) in &by_id {
@@ -545,7 +559,7 @@ pub fn workload_names<'a>(accounts: impl IntoIterator<Item = &'a Account>) -> BT
         }
         let base = base_workload_name(a);
         let mut candidates = vec![format!("{}-{id}", cut(&base, MAX_WORKLOAD_NAME - 13)), format!("account-{id}")];
-        candidates.extend((2..).map(|n| format!("account-{id}-{n}")).take(by_id.len()));
+        candidates.extend((2..).map(|n| format!("account-{id}-{n}")).take(by_id.len() + reserved.len() + 1));
         let name = candidates.into_iter().find(|c| !owners.contains_key(c)).expect("a free name exists");
         owners.insert(name.clone(), id);
         names.insert(id.to_string(), name);

@@ -12,7 +12,8 @@ use xacct_state::State;
 use crate::cloud::{Cloud, CloudError, LiveRole};
 use crate::diff::{self, error, warning, StoredManifest, StoredPolicy, StoredTrust};
 use crate::live::{refresh, Live, Progress, ReadSet};
-use crate::model::{sha256, Action, Change, Plan, Target, PLAN_FORMAT_VERSION};
+use crate::model::{sha256, Action, Change, OrgCounts, Plan, Target, PLAN_FORMAT_VERSION};
+use crate::org::{AccountState, Discovery};
 
 /// How to plan.
 #[derive(Clone, Debug)]
@@ -24,6 +25,34 @@ pub struct PlanOptions {
     /// Accounts read at once.
     pub parallelism: usize,
     pub xacct_version: String,
+    /// What discovery from AWS Organizations found for the file's `organization` block (the
+    /// spec planned is then the merged one, see [`crate::org::merge`]). `None`: the file has no
+    /// such block. With it, an account state holds that is now closed or suspended is forgotten
+    /// without being read, and the removal guard applies.
+    pub organization: Option<Discovery>,
+    /// The removal guard (`--allow-removals` turns it into a warning).
+    pub removals: Removals,
+}
+
+/// The removal guard: how a plan treats discovered accounts that left the selection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Removals {
+    /// Refuse (a plan error) when discovery lost too many of the accounts state holds from it:
+    /// see [`removal_guard`].
+    #[default]
+    Guarded,
+    /// `--allow-removals`: plan them, with a warning that the guard was overridden.
+    Allowed,
+    /// `destroy`: every removal is asked for; no guard.
+    Destroy,
+}
+
+/// Whether the removal guard refuses `removals` of the `discovered` trust statements state holds
+/// from AWS Organizations, with some selector state holds accounts from finding no ACTIVE
+/// account when `empty_selector` is true: more than one and more than a fifth of them, or any at
+/// all while a selector found nothing.
+pub fn removal_guard(removals: usize, discovered: usize, empty_selector: bool) -> bool {
+    (removals >= 2 && removals * 5 > discovered) || (removals >= 1 && empty_selector)
 }
 
 impl Default for PlanOptions {
@@ -33,6 +62,8 @@ impl Default for PlanOptions {
             targets: Vec::new(),
             parallelism: 10,
             xacct_version: env!("CARGO_PKG_VERSION").into(),
+            organization: None,
+            removals: Removals::Guarded,
         }
     }
 }
@@ -101,8 +132,29 @@ pub async fn plan(
             return plan;
         }
     };
+    if let Some(message) = crate::org::merge::unsupported(spec) {
+        plan.diagnostics.push(crate::model::Diagnostic {
+            severity: crate::model::Level::Error,
+            address: None,
+            message,
+            hint: None,
+        });
+        plan.summarize(0);
+        return plan;
+    }
     let desired = spec.desired();
     let calls_before = cloud.call_count();
+    let moves = renamed(spec, &desired, &stored);
+    // Accounts Organizations reports closed or suspended: what state holds in them is forgotten
+    // without reading or writing anything there.
+    let inactive: BTreeMap<&str, &crate::org::Account> =
+        opts.organization.iter().flat_map(|d| d.inactive.iter().map(|f| (f.account.id.as_str(), &f.account))).collect();
+    let unreachable = |addr: &Address, t: &StoredTrust| -> Option<&crate::org::Account> {
+        if desired.resources.contains_key(addr) || moves.from.contains_key(addr) {
+            return None;
+        }
+        inactive.get(t.account.as_str()).copied()
+    };
 
     // What to read: every role and policy the file or the state names.
     let mut set = ReadSet::default();
@@ -117,8 +169,10 @@ pub async fn plan(
             _ => {}
         }
     }
-    for t in stored.trust.values() {
-        set.roles.insert((t.account.clone(), t.role.clone()));
+    for (addr, t) in &stored.trust {
+        if unreachable(addr, t).is_none() {
+            set.roles.insert((t.account.clone(), t.role.clone()));
+        }
     }
     if let Some(p) = &stored.policy {
         set.policies.insert((p.account.clone(), p.role.clone(), p.policy.clone()));
@@ -148,8 +202,9 @@ pub async fn plan(
 
     let workloads: std::collections::HashMap<&str, &xacct_spec::Workload> =
         spec.workloads.iter().map(|w| (w.name.as_str(), w)).collect();
-    let moves = renamed(spec, &desired, &stored);
     let mut diffed = Vec::new();
+    // Discovered trust statements the plan removes because their account left the selection.
+    let mut leaving: Vec<Address> = Vec::new();
     for (addr, r) in &desired.resources {
         match r {
             DesiredResource::Role { account, role } => {
@@ -294,7 +349,14 @@ pub async fn plan(
                 _ => None,
             };
             diffed.push(moved(addr, to, Target::Trust { account: s.account.clone(), role: s.role.clone() }, seen));
+        } else if let Some(account) = unreachable(addr, s) {
+            let (d, warning) = forget_unreachable(addr, s, account);
+            diffed.push(d);
+            plan.diagnostics.push(warning);
         } else if !desired.resources.contains_key(addr) {
+            if s.discovered() && opts.organization.is_some() {
+                leaving.push(addr.clone());
+            }
             diffed.push(diff::trust(diff::TrustInput {
                 address: addr,
                 account: &s.account,
@@ -337,6 +399,14 @@ pub async fn plan(
             }));
         }
     }
+    for d in &mut diffed {
+        mark_discovered(spec, &workloads, &mut d.change);
+    }
+    if let (Some(discovery), Some(org)) = (&opts.organization, &spec.organization) {
+        if opts.removals != Removals::Destroy {
+            guard(org, discovery, &stored, &leaving, opts.removals, &mut plan);
+        }
+    }
     for mut d in diffed {
         d.change.replaces = moves.to.get(&d.change.address).cloned();
         plan.changes.push(d.change);
@@ -359,6 +429,10 @@ pub async fn plan(
         restrict(&desired.graph, &opts.targets, &mut plan);
     }
     account_failures(&set, &live, &mut plan);
+    if let (Some(discovery), Some(org)) = (&opts.organization, &spec.organization) {
+        plan.summary.organizations_calls = Some(discovery.calls);
+        plan.summary.organization = Some(org_counts(spec, org, discovery, &stored));
+    }
     plan.summarize(cloud.call_count() - calls_before);
     if !opts.refresh {
         plan.applyable = false;
@@ -747,4 +821,136 @@ fn restrict(graph: &xacct_spec::Graph, targets: &[Address], plan: &mut Plan) {
         ),
         hint: Some("run a full plan before relying on the state".into()),
     });
+}
+
+/// A trust statement in an account Organizations reports closed or suspended: dropped from state
+/// without reading or writing anything there (it cannot be reached), and a warning that says so.
+fn forget_unreachable(
+    addr: &Address,
+    s: &StoredTrust,
+    account: &crate::org::Account,
+) -> (diff::Diffed, crate::model::Diagnostic) {
+    let state = &account.state;
+    let mut c = diff::change(addr, Action::Forget, Target::Trust { account: s.account.clone(), role: s.role.clone() });
+    c.before = s.statement.clone();
+    c.unreachable = true;
+    c.reason = Some(format!(
+        "account {} is {state} in AWS Organizations: nothing is read or written there; dropping the statement from state",
+        s.account
+    ));
+    let name = if account.name.is_empty() { String::new() } else { format!(" ({})", account.name) };
+    let again = match state {
+        AccountState::Closed => "a closed account cannot be used again; the statement goes with it",
+        _ => "should it become ACTIVE again, it rejoins the selection and the next plan adopts the statement it finds",
+    };
+    let warning = warning(
+        addr,
+        format!(
+            "account {}{name} is {state}: it cannot be reached; forgetting `{addr}` without deleting its statement from role `{}`",
+            s.account, s.role
+        ),
+        Some(again.to_string()),
+    );
+    (diff::Diffed { change: c, drift: None, diagnostics: Vec::new() }, warning)
+}
+
+/// Record in a discovered workload's trust entry which selector found it (its index and `ou`), so
+/// that once it leaves the selection xacct knows how to reach it and the removal guard counts
+/// it; a listed workload's entry carries no such marker.
+fn mark_discovered(spec: &Spec, workloads: &std::collections::HashMap<&str, &xacct_spec::Workload>, c: &mut Change) {
+    let Address::Trust(name) = &c.address else { return };
+    let Some(w) = workloads.get(name.as_str()) else { return };
+    let Some(obj) = c.state_after.as_object_mut() else { return };
+    let selector = w.discovered.as_ref().and_then(|d| {
+        let ou = spec.organization.as_ref()?.selectors.get(d.selector)?.ou.clone();
+        Some((d.selector, ou))
+    });
+    match selector {
+        Some((i, ou)) => {
+            obj.insert("org_selector".into(), json!(i));
+            obj.insert("org_ou".into(), json!(ou));
+        }
+        None => {
+            obj.remove("org_selector");
+            obj.remove("org_ou");
+        }
+    }
+}
+
+/// `organization.workloads[0]` (`ou-…`).
+fn selector_name(org: &xacct_spec::OrgSpec, i: usize) -> String {
+    format!("`organization.workloads[{i}]` (`{}`)", org.selectors[i].ou)
+}
+
+/// The removal guard (see [`removal_guard`]): refuse, or warn when overridden.
+fn guard(
+    org: &xacct_spec::OrgSpec,
+    discovery: &Discovery,
+    stored: &Stored,
+    leaving: &[Address],
+    removals: Removals,
+    plan: &mut Plan,
+) {
+    let held: Vec<&StoredTrust> = stored.trust.values().filter(|t| t.discovered()).collect();
+    let selectors: BTreeSet<usize> =
+        held.iter().filter_map(|t| crate::org::merge::selector_for(org, t.org_selector, t.org_ou.as_deref())).collect();
+    let empty: Vec<usize> =
+        selectors.into_iter().filter(|i| discovery.selectors.get(*i).is_some_and(|c| c.matched == 0)).collect();
+    let (r, n) = (leaving.len(), held.len());
+    if !removal_guard(r, n, !empty.is_empty()) {
+        return;
+    }
+    let why = if empty.is_empty() {
+        "more than one account and more than a fifth of them left the selection at once".to_string()
+    } else {
+        empty
+            .iter()
+            .map(|i| format!("{} found no ACTIVE account", selector_name(org, *i)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let what = format!("{} of the {n} trust statements state holds for accounts discovered from AWS Organizations", r);
+    match removals {
+        Removals::Guarded => plan.diagnostics.push(crate::model::Diagnostic {
+            severity: crate::model::Level::Error,
+            address: None,
+            message: format!("refusing to remove {what}: {why}"),
+            hint: Some(
+                "a discovery that finds far fewer accounts than before is more often a wrong OU ID, a reorganisation or a lost permission than accounts that left: check `organization.workloads` and the reading role; if these accounts did leave, plan again with --allow-removals (nothing was written)"
+                    .into(),
+            ),
+        }),
+        Removals::Allowed => plan.diagnostics.push(crate::model::Diagnostic {
+            severity: crate::model::Level::Warning,
+            address: None,
+            message: format!("--allow-removals overrides the removal guard: removing {what} ({why})"),
+            hint: None,
+        }),
+        Removals::Destroy => {}
+    }
+}
+
+/// The plan summary's account of discovery.
+fn org_counts(spec: &Spec, org: &xacct_spec::OrgSpec, discovery: &Discovery, stored: &Stored) -> OrgCounts {
+    let listed: BTreeSet<&str> =
+        spec.workloads.iter().filter(|w| w.discovered.is_none()).map(|w| w.account.as_str()).collect();
+    let held: BTreeSet<(&str, &str)> = stored.trust.values().map(|t| (t.account.as_str(), t.role.as_str())).collect();
+    let selected: Vec<&str> =
+        discovery.selected.iter().map(|f| f.account.id.as_str()).filter(|a| *a != spec.management.account).collect();
+    let mut inactive = BTreeMap::new();
+    for f in &discovery.inactive {
+        *inactive.entry(f.account.state.as_str().to_string()).or_insert(0) += 1;
+    }
+    OrgCounts {
+        org_id: discovery.organization.id.clone(),
+        selectors: org.selectors.len(),
+        selected: selected.len(),
+        listed: selected.iter().filter(|a| listed.contains(*a)).count(),
+        new: spec
+            .workloads
+            .iter()
+            .filter(|w| w.discovered.is_some() && !held.contains(&(w.account.as_str(), w.role.name.as_str())))
+            .count(),
+        inactive,
+    }
 }

@@ -141,6 +141,10 @@ pub fn plan_human(plan: &Plan, style: &Style) -> String {
         out.push('\n');
     }
     human::push_diagnostics(&mut out, style, &plan.diagnostics);
+    if let Some(line) = text::organizations(&plan.summary) {
+        out.push_str(&text::clean(&line));
+        out.push('\n');
+    }
     out.push_str(&style.paint(Tone::Bold, &summary_line(plan)));
     out.push('\n');
     if let Some(line) = blocked(plan) {
@@ -223,6 +227,9 @@ pub fn plan_markdown(plan: &Plan) -> String {
         facts.push(format!("**{} drifted** (changed outside xacct)", s.drift));
     }
     facts.push(text::aws_calls(s.aws_calls));
+    if let Some(line) = text::organizations(s) {
+        facts.push(md::cell(&line));
+    }
     if !plan.has_changes() {
         facts.insert(0, no_changes(plan).to_string());
     }

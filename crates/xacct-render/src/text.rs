@@ -62,6 +62,9 @@ pub(crate) fn no_write_note(change: &Change) -> Option<&'static str> {
     match change.action() {
         _ if change.kind == "role" => Some("precondition: the role must exist; xacct never writes it"),
         Action::Adopt => Some("nothing is written: xacct records the existing one as its own"),
+        Action::Forget if change.unreachable => {
+            Some("only state changes: the account cannot be reached, so nothing is read or written there")
+        }
         Action::Forget => Some("only state changes: it is already gone, nothing is written"),
         _ => None,
     }
@@ -83,6 +86,34 @@ pub(crate) fn counts(s: &Summary) -> String {
 /// `7 AWS calls` / `1 AWS call`
 pub(crate) fn aws_calls(n: u64) -> String {
     format!("{n} AWS call{}", if n == 1 { "" } else { "s" })
+}
+
+/// `Organizations: 12 accounts selected by 2 selectors (1 new), 1 SUSPENDED not selected; 9
+/// Organizations calls.` — `None` for a plan without an `organization` block.
+pub(crate) fn organizations(s: &Summary) -> Option<String> {
+    let o = s.organization.as_ref()?;
+    let mut within = vec![format!("{} new", o.new)];
+    if o.listed > 0 {
+        within.push(format!("{} also listed in the file", o.listed));
+    }
+    let mut line = format!(
+        "Organizations: {} selected by {} ({})",
+        plural(o.selected, "account", "accounts"),
+        plural(o.selectors, "selector", "selectors"),
+        within.join(", ")
+    );
+    if !o.inactive.is_empty() {
+        let states: Vec<String> = o.inactive.iter().map(|(state, n)| format!("{n} {state}")).collect();
+        let states = match states.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        line.push_str(&format!(", {states} not selected"));
+    }
+    let calls = s.organizations_calls.unwrap_or(0);
+    line.push_str(&format!("; {calls} Organizations call{}.", if calls == 1 { "" } else { "s" }));
+    Some(line)
 }
 
 /// `1 resource` / `5 resources`

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use xacct_aws::{AccountAccess, AwsCloud, AwsSettings, Partition, RetrySettings, S3Backend};
+use xacct_aws::{AccountAccess, AwsCloud, AwsOrganizations, AwsSettings, Partition, RetrySettings, S3Backend};
 use xacct_plan::live::Progress;
+use xacct_plan::org::Discovery;
 use xacct_spec::{Access, BackendSpec, Spec};
 use xacct_state::{Backend, LocalBackend, LockInfo, State};
 
@@ -15,10 +16,32 @@ use crate::args::{Global, LiveArgs};
 use crate::Printer;
 
 pub struct Context {
+    /// The file's spec; with an `organization` block, merged with what discovery selected (see
+    /// [`xacct_plan::org::merge`]): the spec every live command works on.
     pub spec: Spec,
     pub spec_bytes: Vec<u8>,
     pub cloud: Arc<AwsCloud>,
     pub backend: Box<dyn Backend>,
+    /// What discovery from AWS Organizations found; `None` without an `organization` block.
+    pub discovery: Option<Discovery>,
+}
+
+/// Read AWS Organizations for the file's `organization` block with the same AWS settings as
+/// IAM (endpoint, region, base credentials, retries) and `organization.access`, and merge what
+/// it selects into the spec. Any error fails: a partly read organization must never look like
+/// accounts that left.
+pub async fn discover(spec: Spec, settings: &AwsSettings) -> anyhow::Result<(Spec, Option<Discovery>)> {
+    let Some(org) = spec.organization.as_ref() else { return Ok((spec, None)) };
+    if let Some(message) = xacct_plan::org::merge::unsupported(&spec) {
+        anyhow::bail!("{message}");
+    }
+    let reader = access(&org.access, &spec.partition, &spec.management.account);
+    let failed = "cannot read AWS Organizations, so no account was selected and nothing was planned";
+    let organizations = AwsOrganizations::new(settings, &reader).await.context(failed)?;
+    let selectors = xacct_plan::org::merge::selectors(org);
+    let discovery = xacct_plan::org::discover(&organizations, &selectors).await.context(failed)?;
+    let merged = xacct_plan::org::merge::merge(&spec, &discovery);
+    Ok((merged.spec, Some(discovery)))
 }
 
 fn access(a: &Access, partition: &str, account: &str) -> AccountAccess {
@@ -75,8 +98,22 @@ impl Context {
                 Box::new(S3Backend::new(&settings, bucket, key, region.as_deref()).await)
             }
         };
+        let (spec, discovery) = discover(spec, &settings).await?;
+        let mut settings = aws_settings(&spec, live);
+        // An account that left the selection is reached with its selector's access (state
+        // records which selector found it); read state for that only when a selector's access
+        // differs from `defaults.access`, which reaches every other account the file no longer
+        // names.
+        let own_access =
+            spec.organization.as_ref().is_some_and(|o| o.selectors.iter().any(|s| s.access != spec.default_access));
+        if own_access {
+            let state = backend.load().await.ok().flatten();
+            for (account, a) in xacct_plan::org::merge::departed_access(&spec, state.as_ref()) {
+                settings.accounts.entry(account.clone()).or_insert_with(|| access(&a, &spec.partition, &account));
+            }
+        }
         let cloud = Arc::new(AwsCloud::new(settings).await);
-        Ok(Context { spec, spec_bytes, cloud, backend })
+        Ok(Context { spec, spec_bytes, cloud, backend, discovery })
     }
 
     pub async fn load_state(&self) -> anyhow::Result<Option<State>> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
 use xacct_apply::ApplyOptions;
-use xacct_plan::{Cloud, Plan, PlanOptions};
+use xacct_plan::{Cloud, Plan, PlanOptions, Removals};
 use xacct_render::Style;
 use xacct_spec::Address;
 
@@ -39,9 +39,22 @@ async fn make_plan(
     refresh: bool,
     targets: Vec<Address>,
     destroy: bool,
+    allow_removals: bool,
 ) -> anyhow::Result<Plan> {
     let state = cx.load_state().await?;
-    let opts = PlanOptions { refresh, targets, parallelism: live.parallelism, xacct_version: VERSION.into() };
+    let removals = match (destroy, allow_removals) {
+        (true, _) => Removals::Destroy,
+        (false, true) => Removals::Allowed,
+        (false, false) => Removals::Guarded,
+    };
+    let opts = PlanOptions {
+        refresh,
+        targets,
+        parallelism: live.parallelism,
+        xacct_version: VERSION.into(),
+        organization: cx.discovery.clone(),
+        removals,
+    };
     let progress = RefreshProgress::new();
     let mut spec = cx.spec.clone();
     if destroy {
@@ -84,7 +97,7 @@ fn plan_run(global: &Global, args: &PlanArgs, printer: &Printer, printed: &mut b
         let cx = Context::new(global, &args.live, printer).await?;
         let lock = cx.lock("plan", args.lock.lock_timeout).await?;
         let plan = tokio::select! {
-            plan = make_plan(&cx, &args.live, args.refresh, targets, false) => plan,
+            plan = make_plan(&cx, &args.live, args.refresh, targets, false, args.allow_removals) => plan,
             _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted while planning; nothing was changed")),
         };
         lock.release().await?;
@@ -145,8 +158,13 @@ fn drift_run(global: &Global, args: &DriftArgs, printer: &Printer, printed: &mut
 }
 
 pub fn apply(global: &Global, args: &ApplyArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let mode =
-        Mode { auto_approve: args.auto_approve, json: args.json, destroy: false, lock_timeout: args.lock.lock_timeout };
+    let mode = Mode {
+        auto_approve: args.auto_approve,
+        json: args.json,
+        destroy: false,
+        lock_timeout: args.lock.lock_timeout,
+        allow_removals: args.allow_removals,
+    };
     run_apply(global, &args.live, args.plan.as_deref(), mode, printer)
 }
 
@@ -155,7 +173,13 @@ pub fn destroy(global: &Global, args: &DestroyArgs, printer: &Printer) -> anyhow
         global,
         &args.live,
         None,
-        Mode { auto_approve: args.auto_approve, json: false, destroy: true, lock_timeout: args.lock.lock_timeout },
+        Mode {
+            auto_approve: args.auto_approve,
+            json: false,
+            destroy: true,
+            lock_timeout: args.lock.lock_timeout,
+            allow_removals: false,
+        },
         printer,
     )
 }
@@ -217,7 +241,7 @@ async fn prepare(
     mode: Mode,
     printer: &Printer,
 ) -> anyhow::Result<Option<(Plan, Option<xacct_state::State>)>> {
-    let Mode { auto_approve, json, destroy, .. } = mode;
+    let Mode { auto_approve, json, destroy, allow_removals, .. } = mode;
     let state = cx.load_state().await?;
     let cloud: Arc<dyn Cloud> = cx.cloud.clone();
     let plan = match saved {
@@ -235,7 +259,7 @@ async fn prepare(
             plan
         }
         None => {
-            let plan = make_plan(cx, live, true, Vec::new(), destroy).await?;
+            let plan = make_plan(cx, live, true, Vec::new(), destroy, allow_removals).await?;
             if !json {
                 print_plan(&plan, OutputFormat::Human, printer);
             }
@@ -415,6 +439,8 @@ struct Mode {
     json: bool,
     destroy: bool,
     lock_timeout: std::time::Duration,
+    /// `--allow-removals`: the removal guard warns instead of refusing.
+    allow_removals: bool,
 }
 
 /// What Ctrl-C does during `apply` and `destroy`: before the apply phase it cancels the run

@@ -46,6 +46,7 @@ pub fn change(address: &str, action: Action) -> Change {
         state_after: json!({ "recorded": true }),
         diff: None,
         replaces: None,
+        unreachable: false,
     }
 }
 
@@ -130,7 +131,17 @@ pub fn full_plan() -> Plan {
             message: "role `capa` allows sessions of at most 3600 seconds".into(),
             hint: Some("lower `identity.duration_seconds` to 3600 or less".into()),
         }],
-        summary: Summary { create: 2, update: 2, delete: 1, adopt: 1, forget: 1, no_op: 3, drift: 1, aws_calls: 7 },
+        summary: Summary {
+            create: 2,
+            update: 2,
+            delete: 1,
+            adopt: 1,
+            forget: 1,
+            no_op: 3,
+            drift: 1,
+            aws_calls: 7,
+            ..Summary::default()
+        },
         applyable: true,
     }
 }
