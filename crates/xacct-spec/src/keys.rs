@@ -16,11 +16,15 @@ pub struct Key {
     pub value: fn() -> Value,
 }
 
-/// A mapping: its keys, and a schema constraint over the whole mapping (e.g. "exactly one of").
+/// A mapping: its keys, and schema constraints over the whole mapping ("exactly one of", "at
+/// least one of").
 #[derive(Debug)]
 pub struct Table {
     pub keys: &'static [Key],
     pub exactly_one_of: &'static [&'static str],
+    /// Keys of which the mapping must hold one or more (each itself not required): the top
+    /// level's `workloads` and `organization`.
+    pub at_least_one_of: &'static [&'static str],
 }
 
 impl Table {
@@ -85,12 +89,16 @@ pub static ROOT: Table = Table {
         key("management", true, "the CAPA management (source) account", || object(&MANAGEMENT)),
         key(
             "workloads",
-            true,
-            "the workload (target) accounts",
+            false,
+            "the workload (target) accounts, listed (required unless `organization` selects them)",
             || json!({ "type": "array", "items": object(&WORKLOAD) }),
         ),
+        key("organization", false, "workload accounts selected from AWS Organizations, by OU and tags", || {
+            object(&ORGANIZATION)
+        }),
     ],
     exactly_one_of: &[],
+    at_least_one_of: &["workloads", "organization"],
 };
 
 pub static BACKEND: Table = Table {
@@ -99,10 +107,14 @@ pub static BACKEND: Table = Table {
         key("s3", false, "an S3 object, locked with a conditional write", || object(&BACKEND_S3)),
     ],
     exactly_one_of: &["local", "s3"],
+    at_least_one_of: &[],
 };
 
-pub static BACKEND_LOCAL: Table =
-    Table { keys: &[key("path", false, "relative to the desired-state file", string)], exactly_one_of: &[] };
+pub static BACKEND_LOCAL: Table = Table {
+    keys: &[key("path", false, "relative to the desired-state file", string)],
+    exactly_one_of: &[],
+    at_least_one_of: &[],
+};
 
 pub static BACKEND_S3: Table = Table {
     keys: &[
@@ -111,6 +123,7 @@ pub static BACKEND_S3: Table = Table {
         key("region", false, "the bucket's region", string),
     ],
     exactly_one_of: &[],
+    at_least_one_of: &[],
 };
 
 pub static DEFAULTS: Table = Table {
@@ -120,6 +133,7 @@ pub static DEFAULTS: Table = Table {
         key("identity", false, "defaults of every AWSClusterRoleIdentity", identity_defaults),
     ],
     exactly_one_of: &[],
+    at_least_one_of: &[],
 };
 
 pub static DEFAULTS_IDENTITY: Table = Table {
@@ -129,11 +143,13 @@ pub static DEFAULTS_IDENTITY: Table = Table {
         key("session_name", false, "2–64 characters of letters, digits and +=,.@_-", string),
     ],
     exactly_one_of: &[],
+    at_least_one_of: &[],
 };
 
 pub static ROLE: Table = Table {
     keys: &[key("name", true, "the role name", string), key("path", false, "the role's IAM path (default /)", string)],
     exactly_one_of: &[],
+    at_least_one_of: &[],
 };
 
 pub static ACCESS: Table = Table {
@@ -142,6 +158,7 @@ pub static ACCESS: Table = Table {
         key("assume_role", false, "assume this role from the base credentials", || object(&ASSUME_ROLE)),
     ],
     exactly_one_of: &["profile", "assume_role"],
+    at_least_one_of: &[],
 };
 
 pub static ASSUME_ROLE: Table = Table {
@@ -152,13 +169,20 @@ pub static ASSUME_ROLE: Table = Table {
         key("session_name", false, "the session name (default xacct)", string),
     ],
     exactly_one_of: &["role_arn", "role_name"],
+    at_least_one_of: &[],
 };
 
-pub static SELECTOR: Table =
-    Table { keys: &[key("selector", true, "a label selector", || object(&SELECTOR_LABELS))], exactly_one_of: &[] };
+pub static SELECTOR: Table = Table {
+    keys: &[key("selector", true, "a label selector", || object(&SELECTOR_LABELS))],
+    exactly_one_of: &[],
+    at_least_one_of: &[],
+};
 
-pub static SELECTOR_LABELS: Table =
-    Table { keys: &[key("matchLabels", true, "labels a namespace must carry", labels)], exactly_one_of: &[] };
+pub static SELECTOR_LABELS: Table = Table {
+    keys: &[key("matchLabels", true, "labels a namespace must carry", labels)],
+    exactly_one_of: &[],
+    at_least_one_of: &[],
+};
 
 pub static MANAGEMENT: Table = Table {
     keys: &[
@@ -181,6 +205,7 @@ pub static MANAGEMENT: Table = Table {
         ),
     ],
     exactly_one_of: &[],
+    at_least_one_of: &[],
 };
 
 pub static ASSUME_POLICY: Table = Table {
@@ -189,11 +214,12 @@ pub static ASSUME_POLICY: Table = Table {
         key(
             "grant",
             false,
-            "role_arns (default) | {organization: o-…} | {org_paths: [o-…/r-…/…]}",
-            || json!({ "oneOf": [ { "const": "role_arns" }, object(&GRANT) ] }),
+            "role_arns (default) | organization (the `organization` block's) | {organization: o-…} | {org_paths: [o-…/r-…/…]}",
+            || json!({ "oneOf": [ { "enum": ["role_arns", "organization"] }, object(&GRANT) ] }),
         ),
     ],
     exactly_one_of: &[],
+    at_least_one_of: &[],
 };
 
 pub static GRANT: Table = Table {
@@ -207,6 +233,7 @@ pub static GRANT: Table = Table {
         ),
     ],
     exactly_one_of: &["organization", "org_paths"],
+    at_least_one_of: &[],
 };
 
 pub static WORKLOAD: Table = Table {
@@ -225,6 +252,7 @@ pub static WORKLOAD: Table = Table {
         ),
     ],
     exactly_one_of: &[],
+    at_least_one_of: &[],
 };
 
 pub static IDENTITY: Table = Table {
@@ -235,6 +263,64 @@ pub static IDENTITY: Table = Table {
         key("session_name", false, "2–64 characters of letters, digits and +=,.@_-", string),
     ],
     exactly_one_of: &[],
+    at_least_one_of: &[],
+};
+
+pub static ORGANIZATION: Table = Table {
+    keys: &[
+        key(
+            "access",
+            false,
+            "how xacct reaches an account that may list the organization (its management account or a delegated administrator; default: the default credential chain)",
+            access,
+        ),
+        key(
+            "workloads",
+            true,
+            "the selectors: each selects the ACTIVE accounts below an OU",
+            || json!({ "type": "array", "items": object(&ORG_SELECTOR), "minItems": 1 }),
+        ),
+    ],
+    exactly_one_of: &[],
+    at_least_one_of: &[],
+};
+
+/// An OU ID (`ou-ab12-11111111`) or a root ID (`r-ab12`), as AWS Organizations documents them.
+pub const OU_OR_ROOT_PATTERN: &str = "^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$";
+
+pub static ORG_SELECTOR: Table = Table {
+    keys: &[
+        key(
+            "ou",
+            true,
+            "an OU ID (ou-…) or a root ID (r-…): every ACTIVE account below it, nested OUs included",
+            || json!({ "type": "string", "pattern": OU_OR_ROOT_PATTERN }),
+        ),
+        key("tags", false, "only accounts with every one of these tags, with exactly these values", labels),
+        key(
+            "except",
+            false,
+            "account IDs this selector never selects",
+            || json!({ "type": "array", "items": account() }),
+        ),
+        key("role", false, "the workload role in each selected account (default: defaults.role)", role),
+        key("access", false, "how xacct reaches each selected account (default: defaults.access)", access),
+        key("external_id", false, "sts:ExternalId condition and the identity's externalID", string),
+        key(
+            "identity",
+            false,
+            "each selected account's AWSClusterRoleIdentity (named after its workload: no `name`)",
+            identity_defaults,
+        ),
+        key(
+            "identities_dir",
+            false,
+            "a directory, relative to this file, where xacct writes each selected account's identity",
+            string,
+        ),
+    ],
+    exactly_one_of: &[],
+    at_least_one_of: &[],
 };
 
 /// The JSON Schema of one mapping: only its keys, its required ones, its "exactly one of".
@@ -254,6 +340,9 @@ pub fn object(table: &Table) -> Value {
     }
     if !table.exactly_one_of.is_empty() {
         o["oneOf"] = Value::Array(table.exactly_one_of.iter().map(|k| json!({ "required": [k] })).collect());
+    }
+    if !table.at_least_one_of.is_empty() {
+        o["anyOf"] = Value::Array(table.at_least_one_of.iter().map(|k| json!({ "required": [k] })).collect());
     }
     o
 }

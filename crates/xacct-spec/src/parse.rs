@@ -1,7 +1,7 @@
 //! Reading and validating the desired-state file: every problem reported in one pass, each with
 //! file, line, column, field path, what was expected and, for a misspelt key, the nearest valid one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
@@ -80,6 +80,12 @@ impl<'n> Map<'n> {
         self.entries.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
     }
 
+    /// Whether another key of this mapping looks like a misspelling of `key`: it already got a
+    /// did-you-mean pointing at `key`, so a missing `key` is not reported twice.
+    fn misspelt(&self, key: &str) -> bool {
+        self.entries.iter().filter_map(|(k, _)| k.as_str()).any(|k| k != key && nearest(k, &[key]).is_some())
+    }
+
     fn field(&self, key: &str) -> String {
         if self.path.is_empty() {
             key.to_string()
@@ -104,6 +110,18 @@ impl Cx {
 
     /// Expect a mapping with only the keys of `table`; report unknown and duplicate keys.
     fn map<'n>(&mut self, node: &'n Node, path: &str, table: &'static keys::Table) -> Option<Map<'n>> {
+        self.map_with(node, path, table, |_| None)
+    }
+
+    /// [`Cx::map`], with `special` giving the message and hint for an unknown key that deserves
+    /// more than a did-you-mean (a key that belongs elsewhere).
+    fn map_with<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        table: &'static keys::Table,
+        special: fn(&str) -> Option<(String, String)>,
+    ) -> Option<Map<'n>> {
         let allowed: &[&str] = &table.names();
         let Value::Map(entries) = &node.value else {
             self.error(
@@ -124,6 +142,10 @@ impl Cx {
                 self.error(k.pos, &field, format!("duplicate key `{key}` (first at line {})", first.line));
             }
             if !allowed.contains(&key) {
+                if let Some((message, hint)) = special(key) {
+                    self.error_hint(k.pos, &field, message, hint);
+                    continue;
+                }
                 match nearest(key, allowed) {
                     Some(near) => self.error_hint(
                         k.pos,
@@ -144,6 +166,18 @@ impl Cx {
     }
 
     fn required<'n>(&mut self, m: &Map<'n>, key: &str, at: Pos, what: &str) -> Option<&'n Node> {
+        self.required_hinted(m, key, at, what, None)
+    }
+
+    /// [`Cx::required`] with a hint on the "missing" error.
+    fn required_hinted<'n>(
+        &mut self,
+        m: &Map<'n>,
+        key: &str,
+        at: Pos,
+        what: &str,
+        hint: Option<&str>,
+    ) -> Option<&'n Node> {
         // The schema says which keys are required: it must say so of every key read as required.
         debug_assert!(
             m.table.key(key).is_some_and(|k| k.required),
@@ -151,11 +185,12 @@ impl Cx {
             m.path
         );
         let v = m.get(key);
-        // A misspelt key already got a did-you-mean pointing here; don't report it twice.
-        let misspelt =
-            m.entries.iter().filter_map(|(k, _)| k.as_str()).any(|k| k != key && nearest(k, &[key]).is_some());
-        if v.is_none() && !misspelt {
-            self.error(at, &m.field(key), format!("missing required key `{key}` ({what})"));
+        if v.is_none() && !m.misspelt(key) {
+            let message = format!("missing required key `{key}` ({what})");
+            match hint {
+                Some(h) => self.error_hint(at, &m.field(key), message, h),
+                None => self.error(at, &m.field(key), message),
+            }
         }
         v
     }
@@ -230,12 +265,30 @@ impl Cx {
         };
         let defaults_ok = defaults.is_some();
         let defaults = defaults.unwrap_or_default();
+        let has_org = m.get("organization").is_some();
         let management = self
             .required(&m, "management", top, "the CAPA management account")
-            .and_then(|n| self.management(n, &defaults));
-        let workloads = self
-            .required(&m, "workloads", top, "the workload accounts")
-            .and_then(|n| self.workloads(n, &defaults, dir, management.as_ref()));
+            .and_then(|n| self.management(n, &defaults, has_org));
+        // `workloads` or `organization`, or both (the schema's `anyOf`).
+        let workloads = match m.get("workloads") {
+            Some(n) => self.workloads(n, &defaults, dir, management.as_ref()),
+            None if has_org => Some(Vec::new()),
+            None => {
+                if !m.misspelt("workloads") && !m.misspelt("organization") {
+                    self.error_hint(
+                        top,
+                        "workloads",
+                        "missing required key `workloads` (the workload accounts)",
+                        "list the accounts under `workloads`, or select them from AWS Organizations with an `organization` block",
+                    );
+                }
+                None
+            }
+        };
+        let organization = match m.get("organization") {
+            None => Some(None),
+            Some(n) => self.organization(n, &defaults, dir).map(Some),
+        };
         Some(Spec {
             file: self.file.clone(),
             dir: dir.to_path_buf(),
@@ -245,7 +298,7 @@ impl Cx {
             management: management?,
             workloads: workloads.filter(|_| defaults_ok)?,
             default_access: defaults.access.clone().unwrap_or(Access::DefaultChain),
-            organization: None,
+            organization: organization.filter(|_| defaults_ok)?,
         })
     }
 
@@ -537,7 +590,7 @@ impl Cx {
         }
     }
 
-    fn management(&mut self, node: &Node, d: &Defaults) -> Option<Management> {
+    fn management(&mut self, node: &Node, d: &Defaults, has_org: bool) -> Option<Management> {
         let m = self.map(node, "management", &keys::MANAGEMENT)?;
         let account = self
             .required(&m, "account", node.pos, "the management account ID")
@@ -562,7 +615,7 @@ impl Cx {
                     );
                 }
                 if let Some(g) = am.get("grant") {
-                    grant = self.grant(g, "management.assume_policy.grant");
+                    grant = self.grant(g, "management.assume_policy.grant", has_org);
                 }
             }
         }
@@ -590,12 +643,24 @@ impl Cx {
         })
     }
 
-    fn grant(&mut self, node: &Node, field: &str) -> Option<Grant> {
+    fn grant(&mut self, node: &Node, field: &str, has_org: bool) -> Option<Grant> {
         if node.as_str() == Some("role_arns") {
             return Some(Grant::RoleArns);
         }
+        if node.as_str() == Some("organization") {
+            if has_org {
+                return Some(Grant::FromOrganization);
+            }
+            self.error_hint(
+                node.pos,
+                field,
+                "`grant: organization` grants by the organization of the file's `organization` block, and this file has none",
+                "write `grant: { organization: o-… }` with the organization's ID, or add an `organization` block",
+            );
+            return None;
+        }
         if let Some(other) = node.as_str() {
-            let hint = match nearest(other, &["role_arns"]) {
+            let hint = match nearest(other, &["role_arns", "organization"]) {
                 Some(n) => format!("did you mean `{n}`?"),
                 None => "grant by organization with `{organization: o-…}` when the ARNs do not fit".to_string(),
             };
@@ -603,7 +668,7 @@ impl Cx {
                 node.pos,
                 field,
                 format!(
-                    "expected `role_arns`, `{{organization: o-…}}` or `{{org_paths: [o-…/r-…/]}}`, found `{other}`"
+                    "expected `role_arns`, `organization`, `{{organization: o-…}}` or `{{org_paths: [o-…/r-…/]}}`, found `{other}`"
                 ),
                 &hint,
             );
@@ -640,7 +705,11 @@ impl Cx {
                 Some(Grant::OrgPaths { paths })
             }
             _ => {
-                self.error(node.pos, field, "expected `role_arns`, `{organization: o-…}` or `{org_paths: [o-…/r-…/]}`");
+                self.error(
+                    node.pos,
+                    field,
+                    "expected `role_arns`, `organization`, `{organization: o-…}` or `{org_paths: [o-…/r-…/]}`",
+                );
                 None
             }
         }
@@ -769,7 +838,7 @@ impl Cx {
             "an external ID (2–1,224 characters of letters, digits and `+=,.@:/_-`)",
             rules::external_id,
         );
-        let identity = self.identity(m.get("identity"), field, name.as_deref(), d);
+        let identity = self.identity(m.get("identity"), field, name.as_deref(), d, &keys::IDENTITY);
         let manifests = match m.get("manifests") {
             None => Some(Vec::new()),
             Some(list) => self.manifests(list, &format!("{field}.manifests"), dir),
@@ -787,12 +856,15 @@ impl Cx {
         })
     }
 
+    /// A workload's identity (`table` [`keys::IDENTITY`]) or a selector's (`table`
+    /// [`keys::DEFAULTS_IDENTITY`]: no `name`, each selected account's is its workload's).
     fn identity(
         &mut self,
         node: Option<&Node>,
         parent: &str,
         workload: Option<&str>,
         d: &Defaults,
+        table: &'static keys::Table,
     ) -> Option<Identity> {
         let mut id = Identity {
             name: workload.unwrap_or_default().to_string(),
@@ -802,9 +874,11 @@ impl Cx {
         };
         let Some(node) = node else { return Some(id) };
         let field = format!("{parent}.identity");
-        let m = self.map(node, &field, &keys::IDENTITY)?;
+        let special: fn(&str) -> Option<(String, String)> =
+            if table.key("name").is_some() { |_| None } else { selector_identity_key };
+        let m = self.map_with(node, &field, table, special)?;
         let mut ok = true;
-        if let Some(n) = m.get("name") {
+        if let Some(n) = m.get("name").filter(|_| table.key("name").is_some()) {
             match self.checked(
                 n,
                 &format!("{field}.name"),
@@ -826,6 +900,7 @@ impl Cx {
             id.duration_seconds = self.duration(n, &format!("{field}.duration_seconds"));
             ok &= id.duration_seconds.is_some();
         }
+        // Absent: the default stays.
         match self.opt_checked(
             &m,
             "session_name",
@@ -833,10 +908,251 @@ impl Cx {
             "a session name (2–64 characters of letters, digits and `+=,.@_-`)",
             rules::session_name,
         ) {
-            Some(s) => id.session_name = s,
+            Some(Some(s)) => id.session_name = Some(s),
+            Some(None) => {}
             None => ok = false,
         }
         ok.then_some(id)
+    }
+
+    fn organization(&mut self, node: &Node, d: &Defaults, dir: &Path) -> Option<OrgSpec> {
+        let m = self.map(node, "organization", &keys::ORGANIZATION)?;
+        // The reader's access: `defaults.access` is for workload accounts, not this one.
+        let access = match m.get("access") {
+            Some(a) => self.access(a, "organization.access"),
+            None => Some(Access::DefaultChain),
+        };
+        let selectors = self
+            .required_hinted(
+                &m,
+                "workloads",
+                node.pos,
+                "the selectors: which accounts to select",
+                Some("for example `workloads: [{ ou: ou-ab12-11111111 }]`"),
+            )
+            .and_then(|n| self.selectors(n, d, dir));
+        Some(OrgSpec { access: access?, selectors: selectors?, pos: node.pos })
+    }
+
+    fn selectors(&mut self, node: &Node, d: &Defaults, dir: &Path) -> Option<Vec<OrgSelector>> {
+        let field = "organization.workloads";
+        let Value::Seq(items) = &node.value else {
+            self.error_hint(
+                node.pos,
+                field,
+                format!("expected a list of selectors, found {}", node.describe()),
+                "for example `workloads: [{ ou: ou-ab12-11111111 }]`",
+            );
+            return None;
+        };
+        if items.is_empty() {
+            self.error_hint(
+                node.pos,
+                field,
+                "an empty list selects no account",
+                "add a selector (`- ou: ou-…`), or remove the `organization` block",
+            );
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            match self.selector(item, &format!("{field}[{i}]"), d, dir) {
+                Some(s) => out.push(s),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn selector(&mut self, node: &Node, field: &str, d: &Defaults, dir: &Path) -> Option<OrgSelector> {
+        let m = self.map_with(node, field, &keys::ORG_SELECTOR, selector_key)?;
+        let ou_what = "an OU ID (`ou-ab12-11111111`) or a root ID (`r-ab12`)";
+        let ou = self
+            .required_hinted(
+                &m,
+                "ou",
+                node.pos,
+                &format!("a selector needs `ou`: {ou_what}, whose accounts it selects"),
+                Some("single accounts are listed under the top-level `workloads`, each with its `name` and `account`"),
+            )
+            .and_then(|n| {
+                let f = m.field("ou");
+                if let Value::Seq(_) = n.value {
+                    self.error_hint(
+                        n.pos,
+                        &f,
+                        format!("expected {ou_what}, found a list"),
+                        "one OU per selector: write a selector for each",
+                    );
+                    return None;
+                }
+                self.checked(n, &f, ou_what, rules::ou_or_root_id)
+            });
+        let tags = match m.get("tags") {
+            None => Some(BTreeMap::new()),
+            Some(t) => self.tags(t, &m.field("tags")),
+        };
+        let except = match m.get("except") {
+            None => Some(BTreeSet::new()),
+            Some(e) => self.except(e, &m.field("except")),
+        };
+        let role = match m.get("role") {
+            Some(r) => self.role(r, &m.field("role")),
+            None => Some(d.role.clone().unwrap_or_else(default_role)),
+        };
+        let access = match m.get("access") {
+            Some(a) => self.access(a, &m.field("access")),
+            None => Some(d.access.clone().unwrap_or(Access::DefaultChain)),
+        };
+        let external_id = self.opt_checked(
+            &m,
+            "external_id",
+            field,
+            "an external ID (2–1,224 characters of letters, digits and `+=,.@:/_-`)",
+            rules::external_id,
+        );
+        let identity = self.identity(m.get("identity"), field, None, d, &keys::DEFAULTS_IDENTITY);
+        let identities_dir = match m.get("identities_dir") {
+            None => Some(None),
+            Some(n) => self.identities_dir(n, &m.field("identities_dir"), dir).map(Some),
+        };
+        Some(OrgSelector {
+            ou: ou?,
+            tags: tags?,
+            except: except?,
+            role: role?,
+            access: access?,
+            external_id: external_id?,
+            identity: identity?,
+            identities_dir: identities_dir?,
+            pos: node.pos,
+        })
+    }
+
+    /// `tags`: a mapping of strings to strings, as Organizations tags are.
+    fn tags(&mut self, node: &Node, field: &str) -> Option<BTreeMap<String, String>> {
+        let Value::Map(entries) = &node.value else {
+            self.error_hint(
+                node.pos,
+                field,
+                format!("expected a mapping of tag keys to values, found {}", node.describe()),
+                "for example `tags: { capa: enabled }`",
+            );
+            return None;
+        };
+        let mut out = BTreeMap::new();
+        let mut seen: HashMap<String, Pos> = HashMap::new();
+        let mut ok = true;
+        for (k, v) in entries {
+            let Some(key) = self.tag_text(k, field, "a tag key", rules::tag_key) else {
+                ok = false;
+                continue;
+            };
+            let f = format!("{field}.{key}");
+            if let Some(first) = seen.insert(key.clone(), k.pos) {
+                self.error(k.pos, &f, format!("duplicate tag key `{key}` (first at line {})", first.line));
+                ok = false;
+            }
+            match self.tag_text(v, &f, "a tag value", rules::tag_value) {
+                Some(value) => {
+                    out.insert(key, value);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// A tag key or value: a string. A plain scalar YAML reads as something else (`true`, `3`,
+    /// `1.5`, null) is refused rather than compared as text, with the quoted form to write.
+    fn tag_text(
+        &mut self,
+        node: &Node,
+        field: &str,
+        what: &str,
+        check: fn(&str) -> Result<(), String>,
+    ) -> Option<String> {
+        let text = match &node.value {
+            Value::Scalar { text, quoted: true } => text,
+            Value::Scalar { text, quoted: false } => {
+                if node.is_null() {
+                    self.error_hint(
+                        node.pos,
+                        field,
+                        format!("expected {what} (a string), found null"),
+                        "write `\"\"` for an empty value",
+                    );
+                    return None;
+                }
+                if let Some(kind) = yaml_typed(text) {
+                    self.error_hint(
+                        node.pos,
+                        field,
+                        format!("expected {what} (a string), found `{text}`, which YAML reads as {kind}"),
+                        format!("quote it: `\"{text}\"`"),
+                    );
+                    return None;
+                }
+                text
+            }
+            _ => {
+                self.error(node.pos, field, format!("expected {what} (a string), found {}", node.describe()));
+                return None;
+            }
+        };
+        match check(text) {
+            Ok(()) => Some(text.clone()),
+            Err(why) => {
+                self.error(node.pos, field, format!("expected {what}, found `{text}`: {why}"));
+                None
+            }
+        }
+    }
+
+    fn except(&mut self, node: &Node, field: &str) -> Option<BTreeSet<String>> {
+        let Value::Seq(items) = &node.value else {
+            self.error_hint(
+                node.pos,
+                field,
+                format!("expected a list of 12-digit AWS account IDs, found {}", node.describe()),
+                "for example `except: [\"444444444444\"]`",
+            );
+            return None;
+        };
+        let mut out = BTreeSet::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            let f = format!("{field}[{i}]");
+            let Some(a) = self.account(item, &f) else {
+                ok = false;
+                continue;
+            };
+            if let Some(first) = seen.insert(a.clone(), i) {
+                self.error(item.pos, &f, format!("duplicate account `{a}` (also {field}[{first}])"));
+                ok = false;
+            }
+            out.insert(a);
+        }
+        ok.then_some(out)
+    }
+
+    /// `identities_dir`: relative to the file like `manifests`. It need not exist yet (an empty
+    /// directory does not survive a Git checkout); it must not be something other than a directory.
+    fn identities_dir(&mut self, node: &Node, field: &str, dir: &Path) -> Option<ManifestRef> {
+        let written = self.string(node, field, "a directory path relative to this file")?;
+        let path = dir.join(&written);
+        if path.exists() && !path.is_dir() {
+            self.error_hint(
+                node.pos,
+                field,
+                format!("`{written}` is not a directory ({})", path.display()),
+                "xacct writes one AWSClusterRoleIdentity file per selected account into this directory",
+            );
+            return None;
+        }
+        Some(ManifestRef { written, path })
     }
 
     fn manifests(&mut self, node: &Node, field: &str, dir: &Path) -> Option<Vec<ManifestRef>> {
@@ -903,4 +1219,55 @@ fn nearest<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
         .filter(|(d, k)| *d <= 2.max(k.len() / 3))
         .min()
         .map(|(_, k)| k)
+}
+
+/// The special unknown keys of a selector: a listed workload's keys, which a selector has not.
+fn selector_key(key: &str) -> Option<(String, String)> {
+    matches!(key, "name" | "account" | "accounts" | "manifests").then(|| {
+        (
+            format!("unknown key `{key}`: a selector selects the accounts below its `ou`"),
+            "list a single account under the top-level `workloads`, with its `name`, `account` and `manifests`"
+                .to_string(),
+        )
+    })
+}
+
+/// `name` in a selector's identity.
+fn selector_identity_key(key: &str) -> Option<(String, String)> {
+    (key == "name").then(|| {
+        (
+            "`name` is not allowed in a selector's identity: each selected account's identity is named after its workload".to_string(),
+            "a discovered account's workload name is derived from its account name (docs/organizations.md); to name an identity, list the account under `workloads`".to_string(),
+        )
+    })
+}
+
+/// What YAML's core schema reads a plain scalar as, when not a string: `true`, `3`, `0x1f`,
+/// `1.5e3`, `.inf` (the text is kept, but a tag compared as text would silently differ from what
+/// every other YAML tool sees).
+fn yaml_typed(text: &str) -> Option<&'static str> {
+    if matches!(text, "true" | "True" | "TRUE" | "false" | "False" | "FALSE") {
+        return Some("a boolean");
+    }
+    let digits = |s: &str, radix: u32| !s.is_empty() && s.chars().all(|c| c.is_digit(radix));
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let int = digits(unsigned, 10)
+        || text.strip_prefix("0o").is_some_and(|s| digits(s, 8))
+        || text.strip_prefix("0x").is_some_and(|s| digits(s, 16));
+    let special = matches!(unsigned, ".inf" | ".Inf" | ".INF") || matches!(text, ".nan" | ".NaN" | ".NAN");
+    // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+    let float = {
+        let (mantissa, exp) = match unsigned.find(['e', 'E']) {
+            Some(i) => (&unsigned[..i], Some(&unsigned[i + 1..])),
+            None => (unsigned, None),
+        };
+        let mantissa_ok = match mantissa.split_once('.') {
+            Some(("", frac)) => digits(frac, 10),
+            Some((whole, frac)) => digits(whole, 10) && (frac.is_empty() || digits(frac, 10)),
+            None => digits(mantissa, 10),
+        };
+        let exp_ok = exp.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e), 10));
+        mantissa_ok && exp_ok
+    };
+    (int || special || float).then_some("a number")
 }

@@ -137,6 +137,49 @@ pub fn org_path(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+fn lower_alnum(s: &str, min: usize, max: usize) -> bool {
+    (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// An OU ID (`ou-` + 4–32 + `-` + 8–32 lowercase letters or digits, as `ou-ab12-11111111`) or a
+/// root ID (`r-` + 4–32, as `r-ab12`): the patterns AWS Organizations documents for them
+/// ([`crate::keys::OU_OR_ROOT_PATTERN`]).
+pub fn ou_or_root_id(s: &str) -> Result<(), String> {
+    if let Some(rest) = s.strip_prefix("ou-") {
+        return match rest.split_once('-') {
+            Some((root, ou)) if lower_alnum(root, 4, 32) && lower_alnum(ou, 8, 32) => Ok(()),
+            _ => Err(
+                "after `ou-`, expected 4–32 lowercase letters or digits, `-`, then 8–32 lowercase letters or digits"
+                    .to_string(),
+            ),
+        };
+    }
+    if let Some(rest) = s.strip_prefix("r-") {
+        return if lower_alnum(rest, 4, 32) {
+            Ok(())
+        } else {
+            Err("after `r-`, expected 4–32 lowercase letters or digits".to_string())
+        };
+    }
+    if s.starts_with("o-") {
+        return Err("that is an organization ID; select the whole organization by its root ID (`r-…`)".to_string());
+    }
+    if account_id(s).is_ok() {
+        return Err("that is an account ID; list single accounts under `workloads`".to_string());
+    }
+    Err("must start with `ou-` (an OU) or `r-` (a root)".to_string())
+}
+
+/// An AWS Organizations tag key: 1–128 characters.
+pub fn tag_key(s: &str) -> Result<(), String> {
+    length(s, 1, 128)
+}
+
+/// An AWS Organizations tag value: 0–256 characters.
+pub fn tag_value(s: &str) -> Result<(), String> {
+    length(s, 0, 256)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +220,29 @@ mod tests {
             assert!(role_arn(&format!("arn:{p}:iam::123456789012:role/Name")).is_ok(), "{p}");
         }
         assert_eq!(role_arn("arn:aws-moon:iam::123456789012:role/Name"), Err("unknown partition `aws-moon`".into()));
+    }
+
+    #[test]
+    fn ou_and_root_ids() {
+        for ok in ["ou-ab12-11111111", "r-ab12", "ou-0a1b-abcdefgh12345678", &format!("r-{}", "a".repeat(32))] {
+            assert_eq!(ou_or_root_id(ok), Ok(()), "{ok}");
+        }
+        let ou = "after `ou-`, expected 4–32 lowercase letters or digits, `-`, then 8–32 lowercase letters or digits";
+        for bad in ["ou-ab1-11111111", "ou-ab12-1111111", "ou-AB12-11111111", "ou-ab12", "ou-ab12-1111-1111", "ou-"] {
+            assert_eq!(ou_or_root_id(bad), Err(ou.to_string()), "{bad}");
+        }
+        assert_eq!(ou_or_root_id("r-ab1"), Err("after `r-`, expected 4–32 lowercase letters or digits".into()));
+        assert!(ou_or_root_id("o-abcdefghij").unwrap_err().contains("organization ID"));
+        assert!(ou_or_root_id("444444444444").unwrap_err().contains("account ID"));
+        assert_eq!(ou_or_root_id("dev"), Err("must start with `ou-` (an OU) or `r-` (a root)".into()));
+    }
+
+    #[test]
+    fn tag_lengths() {
+        assert!(tag_key("").is_err());
+        assert!(tag_key(&"k".repeat(128)).is_ok());
+        assert!(tag_key(&"k".repeat(129)).is_err());
+        assert!(tag_value("").is_ok());
+        assert!(tag_value(&"v".repeat(257)).is_err());
     }
 }

@@ -86,7 +86,19 @@ fn full() -> Value {
                 "access": { "assume_role": { "role_arn": "arn:aws:iam::222222222222:role/Admin" } },
                 "external_id": "dev-ext", "identity": { "name": "dev-id", "allowed_namespaces": ["a", "b"] }, "manifests": []
             }
-        ]
+        ],
+        "organization": {
+            "access": { "assume_role": { "role_arn": "arn:aws:iam::999999999999:role/xacct-org-reader" } },
+            "workloads": [
+                {
+                    "ou": "ou-ab12-11111111", "tags": { "capa": "enabled" }, "except": ["444444444444"],
+                    "role": { "name": "capa" }, "access": { "profile": "tenants" }, "external_id": "tenant-ext",
+                    "identity": { "allowed_namespaces": "all", "duration_seconds": 900, "session_name": "capa" },
+                    "identities_dir": "identities"
+                },
+                { "ou": "r-ab12" }
+            ]
+        }
     })
 }
 
@@ -149,7 +161,7 @@ fn required_paths(v: &Value, table: &keys::Table, at: &mut Vec<String>, out: &mu
 
 /// The tables a key's value schema is built from (matched by their property names).
 fn tables_in(schema: &Value) -> Vec<&'static keys::Table> {
-    let all: [&'static keys::Table; 16] = [
+    let all: [&'static keys::Table; 18] = [
         &keys::ROOT,
         &keys::BACKEND,
         &keys::BACKEND_LOCAL,
@@ -166,6 +178,8 @@ fn tables_in(schema: &Value) -> Vec<&'static keys::Table> {
         &keys::GRANT,
         &keys::WORKLOAD,
         &keys::IDENTITY,
+        &keys::ORGANIZATION,
+        &keys::ORG_SELECTOR,
     ];
     let mut found = Vec::new();
     let mut stack = vec![schema];
@@ -189,10 +203,10 @@ fn tables_in(schema: &Value) -> Vec<&'static keys::Table> {
 fn every_key_the_schema_requires_is_one_the_parser_requires() {
     let mut paths = Vec::new();
     required_paths(&full(), &keys::ROOT, &mut Vec::new(), &mut paths);
-    // version, management, management.account, workloads, workloads[0].name/account,
-    // backend.s3.bucket/key, defaults.role.name, defaults.identity…selector, …matchLabels,
-    // workloads[0].role.name.
-    assert!(paths.len() >= 12, "{paths:?}");
+    // version, management, management.account, workloads[0].name/account, backend.s3.bucket/key,
+    // defaults.role.name, defaults.identity…selector, …matchLabels, workloads[0].role.name,
+    // organization.workloads, organization.workloads[0].ou/[1].ou, organization.workloads[0].role.name.
+    assert!(paths.len() >= 15, "{paths:?}");
     for path in paths {
         let mut v = full();
         let (last, parent) = path.split_last().unwrap();
@@ -225,4 +239,50 @@ fn the_schemas_partitions_are_the_ones_the_parser_accepts() {
         assert_eq!(errors(&v), Vec::<String>::new());
         parse(&v).unwrap_or_else(|d| panic!("{p}: {d}"));
     }
+}
+
+#[test]
+fn workloads_or_organization_or_both() {
+    let mut neither = full();
+    neither.as_object_mut().unwrap().remove("workloads");
+    neither.as_object_mut().unwrap().remove("organization");
+    assert!(!errors(&neither).is_empty(), "the schema accepts a file with neither");
+    let d = parse(&neither).expect_err("the parser accepts a file with neither").to_string();
+    assert!(d.contains("missing required key `workloads`"), "{d}");
+    for only in ["workloads", "organization"] {
+        let mut v = full();
+        v.as_object_mut().unwrap().retain(|k, _| k != only);
+        assert_eq!(errors(&v), Vec::<String>::new(), "without {only}");
+        parse(&v).unwrap_or_else(|d| panic!("without {only}: {d}"));
+    }
+}
+
+#[test]
+fn the_schema_checks_an_ou_and_tags_as_the_parser_does() {
+    for (bad, at) in [
+        (json!({ "ou": "ou-AB12-11111111" }), "/organization/workloads/0/ou"),
+        (json!({ "ou": "o-abcdefghij" }), "/organization/workloads/0/ou"),
+        (json!({ "ou": "r-ab12", "tags": { "capa": true } }), "/organization/workloads/0/tags/capa"),
+        (json!({ "ou": "r-ab12", "except": ["4444"] }), "/organization/workloads/0/except/0"),
+        (json!({ "ou": "r-ab12", "identity": { "name": "x" } }), "/organization/workloads/0/identity"),
+        (json!({ "tags": { "capa": "enabled" } }), "/organization/workloads/0"),
+    ] {
+        let mut v = full();
+        v["organization"]["workloads"] = json!([bad.clone()]);
+        let e = errors(&v);
+        assert!(e.iter().any(|e| e.starts_with(&format!("{at}: "))), "{bad}: schema errors {e:#?}");
+        assert!(parse(&v).is_err(), "{bad}: the parser accepted it");
+    }
+    // `grant: organization` is the block's organization: valid for both with the block, and for the
+    // parser an error without it.
+    let mut v = full();
+    v["management"]["assume_policy"]["grant"] = json!("organization");
+    assert_eq!(errors(&v), Vec::<String>::new());
+    assert_eq!(parse(&v).unwrap().spec.management.grant, xacct_spec::Grant::FromOrganization);
+    v.as_object_mut().unwrap().remove("organization");
+    assert!(parse(&v).is_err());
+    let mut empty = full();
+    empty["organization"]["workloads"] = json!([]);
+    assert!(!errors(&empty).is_empty());
+    assert!(parse(&empty).is_err());
 }

@@ -205,6 +205,15 @@ fn identity_defaults_apply_to_every_workload() {
 }
 
 #[test]
+fn an_identity_without_session_name_keeps_the_default_one() {
+    let text = "version: 1\ndefaults:\n  identity: { session_name: capa-xacct, duration_seconds: 1800 }\nmanagement: { account: \"111111111111\" }\nworkloads:\n  - { name: dev, account: \"222222222222\", identity: { allowed_namespaces: all } }\n";
+    let spec = parse_str(&dir().join("x.yaml"), text).unwrap().spec;
+    assert_eq!(spec.workloads[0].identity.session_name.as_deref(), Some("capa-xacct"));
+    assert_eq!(spec.workloads[0].identity.duration_seconds, Some(1800));
+    assert_eq!(spec.workloads[0].identity.allowed_namespaces, Some(AllowedNamespaces::All));
+}
+
+#[test]
 fn one_manifest_under_two_spellings_is_still_one_manifest() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("clusters")).unwrap();
@@ -243,7 +252,7 @@ fn a_scalar_grant_or_access_names_every_accepted_form() {
         "version: 1\nmanagement:\n  account: \"111111111111\"\n  assume_policy: { grant: role_arn }\nworkloads: []\n",
     );
     assert_eq!(e.field, "management.assume_policy.grant");
-    assert!(e.message.contains("expected `role_arns`, `{organization: o-…}`"), "{}", e.message);
+    assert!(e.message.contains("expected `role_arns`, `organization`, `{organization: o-…}`"), "{}", e.message);
     assert!(e.hint.as_deref().unwrap().contains("did you mean `role_arns`?"), "{e:?}");
     let e = one_error(&format!("{HEAD}workloads:\n  - {{ name: dev, account: \"222222222222\", access: 5 }}\n"));
     assert_eq!(e.field, "workloads[0].access");
