@@ -8,6 +8,7 @@
 pub mod cloud;
 mod diff;
 pub mod drift;
+pub mod iam;
 pub mod live;
 pub mod memory;
 pub mod model;
