@@ -1,21 +1,86 @@
 //! `xacct verify`: prove each workload's trust chain statically on the live documents — may the
 //! management role call `sts:AssumeRole` on the workload role, with the ExternalId CAPA sends? —
 //! and flag what breaks CAPA at runtime (unique-ID principals, session tags, session length).
+//!
+//! Where a policy conditions on the organization (`aws:ResourceOrgID`, `aws:ResourceOrgPaths`,
+//! `aws:PrincipalOrgID`, `aws:PrincipalOrgPaths`, as `grant: { organization | org_paths }`
+//! writes), the accounts' real organization and OU path are evaluated: from discovery when the
+//! workload was discovered, else asked of an [`OrgFactsSource`] — only for the accounts whose
+//! chain uses those keys, and not at all when none does. What it cannot tell leaves the chain
+//! `not_proven`, with the reason.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use xacct_policy as policy;
-use xacct_spec::{Grant, Spec};
+use xacct_spec::Spec;
 
 use crate::cloud::Cloud;
+use crate::org::facts::{AccountOrg, OrgFacts};
+
+/// Where [`verify_with_org`] learns which organization and OU each account is in.
+#[async_trait]
+pub trait OrgFactsSource: Send + Sync {
+    /// The facts of `accounts` (never empty), with the Organizations calls made.
+    async fn facts(&self, accounts: &BTreeSet<String>) -> OrgFacts;
+}
+
+/// Facts read beforehand: no call.
+#[async_trait]
+impl OrgFactsSource for OrgFacts {
+    async fn facts(&self, accounts: &BTreeSet<String>) -> OrgFacts {
+        let by_account = self
+            .by_account
+            .iter()
+            .filter(|(a, _)| accounts.contains(*a))
+            .map(|(a, f)| (a.clone(), f.clone()))
+            .collect();
+        OrgFacts { by_account, calls: 0 }
+    }
+}
+
+const RESOURCE_KEYS: [&str; 2] = ["aws:ResourceOrgID", "aws:ResourceOrgPaths"];
+const PRINCIPAL_KEYS: [&str; 2] = ["aws:PrincipalOrgID", "aws:PrincipalOrgPaths"];
+
+/// Whether a condition of `p` names one of `keys`.
+fn uses(p: &policy::Policy, keys: &[&str]) -> bool {
+    p.statements.iter().flat_map(|s| &s.conditions).any(|c| keys.iter().any(|k| c.key.eq_ignore_ascii_case(k)))
+}
+
+/// The two condition keys of an account (`[id key, paths key]`), as the evaluator takes them.
+fn keys_of(
+    account: &str,
+    fact: Result<&AccountOrg, String>,
+    keys: [&str; 2],
+) -> (Option<String>, Option<Vec<String>>, Vec<policy::UnknownKey>) {
+    let unknown = |key: &str, reason: &str, prefix: String| policy::UnknownKey {
+        key: key.to_string(),
+        reason: reason.to_string(),
+        prefix,
+    };
+    match fact {
+        Ok(AccountOrg { org_id: None, .. }) => (None, None, Vec::new()),
+        Ok(AccountOrg { org_id: Some(o), ou_path: Some(p) }) => (Some(o.clone()), Some(vec![p.clone()]), Vec::new()),
+        Ok(AccountOrg { org_id: Some(o), ou_path: None }) => {
+            let why = format!(
+                "account {account} is in organization {o}, not the one xacct reads, so its OUs cannot be listed"
+            );
+            (Some(o.clone()), None, vec![unknown(keys[1], &why, format!("{o}/"))])
+        }
+        Err(why) => (None, None, keys.iter().map(|k| unknown(k, &why, String::new())).collect()),
+    }
+}
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Check {
     pub workload: String,
     pub principal: String,
     pub role_arn: String,
-    /// `allowed`, `implicit_deny`, `explicit_deny`, or `unknown` when a document could not be read.
+    /// `allowed`, `implicit_deny`, `explicit_deny`, `not_proven` (the verdict hinges on where an
+    /// account is in AWS Organizations, which could not be read: the notes say why), or `unknown`
+    /// when a document could not be read.
     pub outcome: String,
     /// The statements that decided, as `policy[index]` (with the Sid when there is one).
     pub deciding: Vec<String>,
@@ -46,7 +111,12 @@ pub struct VerifyReport {
     /// `xacct verify` exits 1.
     #[serde(default)]
     pub errors: Vec<String>,
+    /// Every AWS call made, the Organizations ones included.
     pub aws_calls: u64,
+    /// Of those, the calls made to read AWS Organizations (with the `sts:AssumeRole` calls that
+    /// obtained credentials for it): 0 unless a policy conditions on the organization.
+    #[serde(default)]
+    pub organizations_calls: u64,
 }
 
 impl VerifyReport {
@@ -88,7 +158,15 @@ fn severity(s: policy::Severity) -> &'static str {
 }
 
 /// Read the management role's inline policies and every workload role, and evaluate each chain.
+/// Organizations is not read: a chain that conditions on the organization of an account the
+/// file did not discover is `not_proven` ([`verify_with_org`] reads it).
 pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
+    verify_with_org(spec, cloud, &OrgFacts::default()).await
+}
+
+/// [`verify`], with the accounts' places in AWS Organizations from `org` where a chain needs
+/// them and discovery did not give them.
+pub async fn verify_with_org(spec: &Spec, cloud: Arc<dyn Cloud>, org: &dyn OrgFactsSource) -> VerifyReport {
     let before = cloud.call_count();
     let mut report = VerifyReport {
         format_version: crate::PLAN_FORMAT_VERSION,
@@ -96,6 +174,7 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
         findings: Vec::new(),
         errors: Vec::new(),
         aws_calls: 0,
+        organizations_calls: 0,
     };
     let mgmt = &spec.management;
     let principal = spec.management_role_arn();
@@ -123,11 +202,42 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
     }
     let named: Vec<policy::NamedPolicy<'_>> =
         identity.iter().map(|(n, p)| policy::NamedPolicy { name: n, policy: p }).collect();
-    let org = match &mgmt.grant {
-        Grant::Organization { org_id } => Some(org_id.clone()),
-        _ => None,
-    };
+
+    // Every workload role first, then the organization facts the chains need, then the verdicts.
+    let mut roles = Vec::with_capacity(spec.workloads.len());
     for w in &spec.workloads {
+        roles.push(cloud.get_role(&w.account, &w.role.name).await);
+    }
+    let trust_uses = |keys: &[&str], r: &Result<Option<crate::cloud::LiveRole>, crate::cloud::CloudError>| matches!(r, Ok(Some(role)) if policy::Policy::parse_encoded(&role.trust_policy).is_ok_and(|t| uses(&t, keys)));
+    let identity_uses = |keys: &[&str]| identity.iter().any(|(_, p)| uses(p, keys));
+    let needs_resource: Vec<bool> =
+        roles.iter().map(|r| identity_uses(&RESOURCE_KEYS) || trust_uses(&RESOURCE_KEYS, r)).collect();
+    let needs_principal = identity_uses(&PRINCIPAL_KEYS) || roles.iter().any(|r| trust_uses(&PRINCIPAL_KEYS, r));
+    let mut ask: BTreeSet<String> = spec
+        .workloads
+        .iter()
+        .zip(&needs_resource)
+        .filter(|(w, needed)| **needed && w.discovered.is_none())
+        .map(|(w, _)| w.account.clone())
+        .collect();
+    if needs_principal {
+        ask.insert(mgmt.account.clone());
+    }
+    let mut facts = if ask.is_empty() { OrgFacts::default() } else { org.facts(&ask).await };
+    report.organizations_calls = facts.calls;
+    for w in &spec.workloads {
+        if let Some(d) = &w.discovered {
+            let at = AccountOrg { org_id: Some(d.org_id.clone()), ou_path: Some(d.ou_path.clone()) };
+            facts.by_account.entry(w.account.clone()).or_insert(Ok(at));
+        }
+    }
+    let (principal_org_id, principal_org_paths, principal_unknown) = if needs_principal {
+        keys_of(&mgmt.account, facts.get(&mgmt.account), PRINCIPAL_KEYS)
+    } else {
+        (None, None, Vec::new())
+    };
+
+    for ((w, live), needs) in spec.workloads.iter().zip(roles).zip(needs_resource) {
         let mut role_arn = spec.workload_role_arn(w);
         let mut check = Check {
             workload: w.name.clone(),
@@ -138,7 +248,7 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
             notes: vec![],
         };
         let address = format!("trust.{}", w.name);
-        match cloud.get_role(&w.account, &w.role.name).await {
+        match live {
             Ok(Some(role)) => {
                 if role.arn != role_arn {
                     // Evaluate the role that exists: what xacct wrote names the file's ARN.
@@ -168,13 +278,21 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
                 }
                 match policy::Policy::parse_encoded(&role.trust_policy) {
                     Ok(trust) => {
+                        let (resource_org_id, resource_org_paths, mut unknown_keys) = if needs {
+                            keys_of(&w.account, facts.get(&w.account), RESOURCE_KEYS)
+                        } else {
+                            (None, None, Vec::new())
+                        };
+                        unknown_keys.extend(principal_unknown.iter().cloned());
                         let request = policy::AssumeRoleRequest {
                             principal_arn: principal.clone(),
                             principal_account: Some(mgmt.account.clone()),
                             external_id: w.external_id.clone(),
-                            principal_org_id: org.clone(),
-                            resource_org_id: org.clone(),
-                            ..Default::default()
+                            principal_org_id: principal_org_id.clone(),
+                            principal_org_paths: principal_org_paths.clone(),
+                            resource_org_id,
+                            resource_org_paths,
+                            unknown_keys,
                         };
                         let d = policy::evaluate_assume_role(&request, &role_arn, &trust, &named);
                         if w.external_id.is_some() && d.outcome == policy::Outcome::Allowed {
@@ -239,6 +357,6 @@ pub async fn verify(spec: &Spec, cloud: Arc<dyn Cloud>) -> VerifyReport {
         }
         report.checks.push(check);
     }
-    report.aws_calls = cloud.call_count() - before;
+    report.aws_calls = cloud.call_count() - before + report.organizations_calls;
     report
 }
