@@ -51,29 +51,27 @@ fn capa() -> RoleRef {
 
 #[test]
 fn a_selector_inherits_role_access_and_identity_from_defaults() {
-    let text = format!(
-        "version: 1
+    let text = "version: 1
 defaults:
-  role: {{ name: capa, path: /ops/ }}
-  access: {{ assume_role: {{ role_name: OrganizationAccountAccessRole }} }}
-  identity: {{ allowed_namespaces: [capi], duration_seconds: 1800, session_name: capa-xacct }}
-management: {{ account: \"111111111111\" }}
+  role: { name: capa, path: /ops/ }
+  access: { assume_role: { role_name: OrganizationAccountAccessRole } }
+  identity: { allowed_namespaces: [capi], duration_seconds: 1800, session_name: capa-xacct }
+management: { account: \"111111111111\" }
 organization:
-  access: {{ assume_role: {{ role_arn: \"arn:aws:iam::999999999999:role/xacct-org-reader\" }} }}
+  access: { assume_role: { role_arn: \"arn:aws:iam::999999999999:role/xacct-org-reader\" } }
   workloads:
     - ou: ou-ab12-11111111
-      tags: {{ capa: enabled, tier: \"3\" }}
+      tags: { capa: enabled, tier: \"3\" }
       except: [\"444444444444\", 555555555555]
-      identity: {{ allowed_namespaces: all }}
+      identity: { allowed_namespaces: all }
     - ou: r-ab12
       role: admin
-      access: {{ profile: tenants }}
+      access: { profile: tenants }
       external_id: capa-tenants
-      identity: {{ session_name: capa-tenant, duration_seconds: 900 }}
+      identity: { session_name: capa-tenant, duration_seconds: 900 }
       identities_dir: identities/
-"
-    );
-    let s = spec(&text);
+";
+    let s = spec(text);
     assert_eq!(s.workloads, []);
     let org = s.organization.expect("an organization");
     assert_eq!(
@@ -533,14 +531,14 @@ fn every_problem_at_once() {
 
 #[test]
 fn grant_organization_takes_the_blocks_organization() {
-    let s = spec(&format!(
-        "version: 1\nmanagement:\n  account: \"111111111111\"\n  assume_policy: {{ grant: organization }}\norganization:\n  workloads: [{{ ou: r-ab12 }}]\n"
-    ));
+    let s = spec(
+        "version: 1\nmanagement:\n  account: \"111111111111\"\n  assume_policy: { grant: organization }\norganization:\n  workloads: [{ ou: r-ab12 }]\n"
+    );
     assert_eq!(s.management.grant, Grant::FromOrganization);
-    // The ID form stays, with or without the block.
-    let s = spec(&format!(
-        "version: 1\nmanagement:\n  account: \"111111111111\"\n  assume_policy: {{ grant: {{ organization: o-abcdefghij }} }}\norganization:\n  workloads: [{{ ou: r-ab12 }}]\n"
-    ));
+    // The ID form stays beside the block.
+    let s = spec(
+        "version: 1\nmanagement:\n  account: \"111111111111\"\n  assume_policy: { grant: { organization: o-abcdefghij } }\norganization:\n  workloads: [{ ou: r-ab12 }]\n"
+    );
     assert_eq!(s.management.grant, Grant::Organization { org_id: "o-abcdefghij".into() });
 
     let (line, col, field, message, hint) = one_error(
