@@ -401,6 +401,16 @@ pub async fn plan(
     }
     for d in &mut diffed {
         mark_discovered(spec, &workloads, &mut d.change);
+        if leaving.contains(&d.change.address) {
+            let Target::Trust { account, .. } = &d.change.target else { continue };
+            d.change.reason = match d.change.action() {
+                Action::Delete => Some(format!("account {account} left the AWS Organizations selection")),
+                Action::Forget => Some(format!(
+                    "account {account} left the AWS Organizations selection, and the statement is already gone"
+                )),
+                _ => d.change.reason.take(),
+            };
+        }
     }
     if let (Some(discovery), Some(org)) = (&opts.organization, &spec.organization) {
         if opts.removals != Removals::Destroy {
@@ -834,10 +844,7 @@ fn forget_unreachable(
     let mut c = diff::change(addr, Action::Forget, Target::Trust { account: s.account.clone(), role: s.role.clone() });
     c.before = s.statement.clone();
     c.unreachable = true;
-    c.reason = Some(format!(
-        "account {} is {state} in AWS Organizations: nothing is read or written there; dropping the statement from state",
-        s.account
-    ));
+    c.reason = Some(format!("account {} is {state} in AWS Organizations", s.account));
     let name = if account.name.is_empty() { String::new() } else { format!(" ({})", account.name) };
     let again = match state {
         AccountState::Closed => "a closed account cannot be used again; the statement goes with it",
@@ -909,7 +916,10 @@ fn guard(
             .collect::<Vec<_>>()
             .join("; ")
     };
-    let what = format!("{} of the {n} trust statements state holds for accounts discovered from AWS Organizations", r);
+    let what = format!(
+        "{r} of the {n} trust statement{} state holds for accounts discovered from AWS Organizations",
+        if n == 1 { "" } else { "s" }
+    );
     match removals {
         Removals::Guarded => plan.diagnostics.push(crate::model::Diagnostic {
             severity: crate::model::Level::Error,

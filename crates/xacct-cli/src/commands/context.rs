@@ -36,7 +36,8 @@ pub async fn discover(spec: Spec, settings: &AwsSettings) -> anyhow::Result<(Spe
         anyhow::bail!("{message}");
     }
     let reader = access(&org.access, &spec.partition, &spec.management.account);
-    let failed = "cannot read AWS Organizations, so no account was selected and nothing was planned";
+    let failed =
+        "cannot read AWS Organizations, so xacct cannot tell which accounts the file selects; nothing was changed";
     let organizations = AwsOrganizations::new(settings, &reader).await.context(failed)?;
     let selectors = xacct_plan::org::merge::selectors(org);
     let discovery = xacct_plan::org::discover(&organizations, &selectors).await.context(failed)?;
