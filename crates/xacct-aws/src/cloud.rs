@@ -35,10 +35,10 @@ pub struct AwsCloud {
 }
 
 /// How xacct acts in one account, once established.
-struct Account {
-    iam: aws_sdk_iam::Client,
+pub(crate) struct Account {
+    pub(crate) iam: aws_sdk_iam::Client,
     /// The ARN xacct acts as there (for error messages).
-    principal: String,
+    pub(crate) principal: String,
     /// When assumed-role credentials run out; `None` for credentials the SDK refreshes itself.
     expires: Option<SystemTime>,
     quota: OnceCell<usize>,
@@ -153,7 +153,7 @@ impl AwsCloud {
     }
 
     /// The established access to `account`, establishing it on first use.
-    async fn account(&self, account: &str) -> Result<Arc<Account>, CloudError> {
+    pub(crate) async fn account(&self, account: &str) -> Result<Arc<Account>, CloudError> {
         if !is_account_id(account) {
             return Err(CloudError::Other {
                 account: account.to_string(),

@@ -34,6 +34,7 @@
 mod cloud;
 mod config;
 mod errors;
+mod iam;
 mod organizations;
 mod s3;
 mod settings;
