@@ -91,6 +91,11 @@ pub(crate) fn stored(state: Option<&State>) -> Result<Stored, String> {
                 out.manifests.insert(a.clone(), serde_json::from_value(r.attributes.clone()).map_err(bad)?);
             }
             Address::Role(_) => {}
+            Address::Iam { .. } => {
+                return Err(format!(
+                    "state entry `{addr}` is a bootstrap resource, which this xacct cannot plan yet: use the xacct that wrote it"
+                ))
+            }
         }
     }
     Ok(out)

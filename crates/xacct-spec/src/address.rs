@@ -1,5 +1,8 @@
 //! Resource addresses: `role.dev`, `trust.dev`, `assume_policy.management`,
-//! `manifest.dev["clusters/dev-1.yaml"]`.
+//! `manifest.dev["clusters/dev-1.yaml"]`, and the bootstrap kinds
+//! `iam_role.dev["nodes.cluster-api-provider-aws.sigs.k8s.io"]`, `iam_instance_profile.…`,
+//! `iam_policy.…`, `iam_user.…`, `iam_group.…` (the account name is `management` or the
+//! workload's).
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,16 +17,49 @@ pub enum Address {
     AssumePolicy,
     /// xacct's identity edits in one manifest file of a workload.
     Manifest { workload: String, path: String },
+    /// A bootstrap resource in an account: `account` is `management` or the workload's name.
+    Iam { kind: IamKind, account: String, name: String },
+}
+
+/// The IAM resource kinds bootstrap makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IamKind {
+    Role,
+    InstanceProfile,
+    Policy,
+    User,
+    Group,
+}
+
+impl IamKind {
+    pub const ALL: [IamKind; 5] =
+        [IamKind::Role, IamKind::InstanceProfile, IamKind::Policy, IamKind::User, IamKind::Group];
+
+    /// The address kind: `iam_role`, `iam_instance_profile`, `iam_policy`, `iam_user`, `iam_group`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IamKind::Role => "iam_role",
+            IamKind::InstanceProfile => "iam_instance_profile",
+            IamKind::Policy => "iam_policy",
+            IamKind::User => "iam_user",
+            IamKind::Group => "iam_group",
+        }
+    }
+
+    fn from_kind(s: &str) -> Option<IamKind> {
+        IamKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 impl Address {
-    /// The resource kind: `role`, `trust`, `assume_policy` or `manifest`.
+    /// The resource kind: `role`, `trust`, `assume_policy`, `manifest` or one of [`IamKind`]'s.
     pub fn kind(&self) -> &'static str {
         match self {
             Address::Role(_) => "role",
             Address::Trust(_) => "trust",
             Address::AssumePolicy => "assume_policy",
             Address::Manifest { .. } => "manifest",
+            Address::Iam { kind, .. } => kind.as_str(),
         }
     }
 
@@ -33,6 +69,7 @@ impl Address {
             Address::Role(w) if w != "management" => Some(w),
             Address::Trust(w) => Some(w),
             Address::Manifest { workload, .. } => Some(workload),
+            Address::Iam { account, .. } if account != "management" => Some(account),
             _ => None,
         }
     }
@@ -45,12 +82,13 @@ impl fmt::Display for Address {
             Address::Trust(w) => write!(f, "trust.{w}"),
             Address::AssumePolicy => write!(f, "assume_policy.management"),
             Address::Manifest { workload, path } => write!(f, "manifest.{workload}[{path:?}]"),
+            Address::Iam { kind, account, name } => write!(f, "{}.{account}[{name:?}]", kind.as_str()),
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a resource address; expected `role.NAME`, `trust.NAME`, `assume_policy.management` or `manifest.NAME[\"PATH\"]`")]
+#[error("`{0}` is not a resource address; expected `role.NAME`, `trust.NAME`, `assume_policy.management`, `manifest.NAME[\"PATH\"]` or `iam_role.ACCOUNT[\"NAME\"]` (also `iam_instance_profile`, `iam_policy`, `iam_user`, `iam_group`)")]
 pub struct AddressError(pub String);
 
 impl FromStr for Address {
@@ -66,15 +104,26 @@ impl FromStr for Address {
                 Ok(r.to_string())
             }
         };
+        let indexed = |r: &str| -> Result<(String, String), AddressError> {
+            let (w, name) = r.split_once('[').ok_or_else(err)?;
+            let name = name.strip_suffix(']').ok_or_else(err)?;
+            let name: String = serde_json::from_str(name).map_err(|_| err())?;
+            Ok((plain(w)?, name))
+        };
+        if let Some(kind) = IamKind::from_kind(kind) {
+            let (account, name) = indexed(rest)?;
+            if name.is_empty() {
+                return Err(err());
+            }
+            return Ok(Address::Iam { kind, account, name });
+        }
         match kind {
             "role" => Ok(Address::Role(plain(rest)?)),
             "trust" => Ok(Address::Trust(plain(rest)?)),
             "assume_policy" if rest == "management" => Ok(Address::AssumePolicy),
             "manifest" => {
-                let (w, path) = rest.split_once('[').ok_or_else(err)?;
-                let path = path.strip_suffix(']').ok_or_else(err)?;
-                let path: String = serde_json::from_str(path).map_err(|_| err())?;
-                Ok(Address::Manifest { workload: plain(w)?, path })
+                let (workload, path) = indexed(rest)?;
+                Ok(Address::Manifest { workload, path })
             }
             _ => Err(err()),
         }
@@ -106,6 +155,11 @@ mod tests {
             "trust.dev",
             "assume_policy.management",
             "manifest.dev[\"clusters/dev 1.yaml\"]",
+            "iam_role.dev[\"nodes.cluster-api-provider-aws.sigs.k8s.io\"]",
+            "iam_instance_profile.management[\"control-plane.example.com\"]",
+            "iam_policy.dev[\"controllers.cluster-api-provider-aws.sigs.k8s.io\"]",
+            "iam_user.dev[\"bootstrapper.cluster-api-provider-aws.sigs.k8s.io\"]",
+            "iam_group.dev[\"bootstrapper.cluster-api-provider-aws.sigs.k8s.io\"]",
         ] {
             let a: Address = s.parse().unwrap();
             assert_eq!(a.to_string(), s);
@@ -114,7 +168,18 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for s in ["role", "trust.", "assume_policy.dev", "manifest.dev[x]", "bucket.x", "trust.a.b"] {
+        for s in [
+            "role",
+            "trust.",
+            "assume_policy.dev",
+            "manifest.dev[x]",
+            "bucket.x",
+            "trust.a.b",
+            "iam_role.dev",
+            "iam_role.dev[\"\"]",
+            "iam_role.[\"x\"]",
+            "iam_roles.dev[\"x\"]",
+        ] {
             assert!(s.parse::<Address>().is_err(), "{s}");
         }
     }

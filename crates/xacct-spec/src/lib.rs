@@ -30,7 +30,7 @@ mod parse;
 pub mod rules;
 pub mod yaml;
 
-pub use address::Address;
+pub use address::{Address, IamKind};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use expand::{trust_sid, Desired, DesiredResource, ManifestIdentity, ASSUME_SID};
 pub use graph::Graph;

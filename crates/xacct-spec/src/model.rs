@@ -173,7 +173,43 @@ pub struct Management {
     pub assume_policy_name: String,
     pub grant: Grant,
     pub trust_principal: TrustPrincipal,
+    /// `bootstrap` after inheritance: xacct makes CAPA's prerequisite IAM in this account.
+    /// `None`: not bootstrapped (the role is a precondition, as without `bootstrap`).
+    pub bootstrap: Option<BootstrapSpec>,
+    /// Whether the file names `role` for this account (itself or through `defaults.role`): a
+    /// bootstrapped account that does not uses the bootstrap set's controller role.
+    pub role_given: bool,
     pub pos: Pos,
+}
+
+/// `bootstrap`: CAPA's prerequisite IAM (roles, instance profiles, managed policies,
+/// attachments, the bootstrap user and group) that xacct creates and keeps in an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BootstrapSpec {
+    pub source: BootstrapSource,
+    /// `adopt: true`: take over same-named resources that already exist (a CloudFormation
+    /// stack's); without it an existing one is a plan error.
+    pub adopt: bool,
+    pub pos: Pos,
+}
+
+/// Where a bootstrap set comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BootstrapSource {
+    /// `config: FILE`: clusterawsadm's `AWSIAMConfiguration` (resolved against the file's
+    /// directory; read by `xacct-bootstrap`, not here).
+    Config(ManifestRef),
+    /// `profile: capa | dkp`.
+    Profile(BootstrapProfile),
+}
+
+/// `bootstrap.profile`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BootstrapProfile {
+    /// clusterawsadm's default set (the same as an empty `AWSIAMConfiguration` spec).
+    Capa,
+    /// DKP's prerequisite set.
+    Dkp,
 }
 
 /// `identity.allowed_namespaces`: the manifest crate's type, so what the file says is what the
@@ -208,6 +244,10 @@ pub struct Workload {
     pub manifests: Vec<ManifestRef>,
     /// `Some` for an account selected from AWS Organizations rather than listed in the file.
     pub discovered: Option<Discovered>,
+    /// `bootstrap` after inheritance (see [`Management::bootstrap`]).
+    pub bootstrap: Option<BootstrapSpec>,
+    /// Whether the file names `role` for this workload (itself or through `defaults.role`).
+    pub role_given: bool,
     pub pos: Pos,
 }
 

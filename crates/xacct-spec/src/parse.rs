@@ -639,6 +639,8 @@ impl Cx {
             assume_policy_name: name?,
             grant: grant?,
             trust_principal: trust_principal?,
+            bootstrap: None,
+            role_given: true,
             pos: node.pos,
         })
     }
@@ -852,6 +854,8 @@ impl Cx {
             identity: identity?,
             manifests: manifests?,
             discovered: None,
+            bootstrap: None,
+            role_given: true,
             pos: node.pos,
         })
     }

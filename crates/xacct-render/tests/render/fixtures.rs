@@ -29,6 +29,7 @@ pub fn change(address: &str, action: Action) -> Change {
             Target::InlinePolicy { account: "111111111111".into(), role: "capa".into(), policy: "xacct-assume".into() }
         }
         Address::Manifest { path, .. } => Target::Manifest { path: path.clone() },
+        Address::Iam { .. } => panic!("no render fixture for bootstrap addresses yet: {address}"),
     };
     Change {
         kind: address.kind().to_string(),
