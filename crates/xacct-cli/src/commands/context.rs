@@ -45,7 +45,7 @@ pub async fn discover(spec: Spec, settings: &AwsSettings) -> anyhow::Result<(Spe
     Ok((merged.spec, Some(discovery)))
 }
 
-fn access(a: &Access, partition: &str, account: &str) -> AccountAccess {
+pub(super) fn access(a: &Access, partition: &str, account: &str) -> AccountAccess {
     match a {
         Access::DefaultChain => AccountAccess::DefaultChain,
         Access::Profile(p) => AccountAccess::Profile(p.clone()),

@@ -542,7 +542,8 @@ pub fn verify(global: &Global, args: &VerifyArgs, printer: &Printer) -> anyhow::
     runtime()?.block_on(async {
         let cx = Context::new(global, &args.live, printer).await?;
         let cloud: Arc<dyn Cloud> = cx.cloud.clone();
-        let report = xacct_plan::verify::verify(&cx.spec, cloud).await;
+        let organizations = org_facts_source(&cx.spec, &args.live);
+        let report = xacct_plan::verify::verify_with_org(&cx.spec, cloud, &organizations).await;
         if args.json {
             printer.out(&serde_json::to_string_pretty(&report)?);
         } else {
@@ -567,8 +568,12 @@ pub fn verify(global: &Global, args: &VerifyArgs, printer: &Printer) -> anyhow::
                 out.push_str(&format!("{}: {}: {}\n", f.severity.replace('_', " "), f.address, f.message));
             }
             let failed = report.checks.iter().filter(|c| c.outcome != "allowed").count();
+            let of_them = match report.organizations_calls {
+                0 => String::new(),
+                n => format!(", {n} of them to read AWS Organizations"),
+            };
             out.push_str(&format!(
-                "Verified {} trust chain{}: {} allowed, {} not; {} finding{}. ({} AWS calls)",
+                "Verified {} trust chain{}: {} allowed, {} not; {} finding{}. ({} AWS calls{of_them})",
                 report.checks.len(),
                 if report.checks.len() == 1 { "" } else { "s" },
                 report.checks.len() - failed,
@@ -596,5 +601,63 @@ pub fn verify(global: &Global, args: &VerifyArgs, printer: &Printer) -> anyhow::
             ));
         }
         Ok(if report.passes(fail_on) { Outcome::Success } else { Outcome::Differs })
+    })
+}
+
+/// Where `verify` learns which organization and OU each account is in, asked only when a chain's
+/// policies condition on them: AWS Organizations read with `organization.access` when the file
+/// has an `organization` block, else with the management account's access (only the management
+/// account or a delegated administrator may call `ListParents`); an account outside that
+/// organization is asked itself, with its own access, which organization it is in
+/// (`DescribeOrganization`, which any member may call). Whatever fails leaves the accounts it
+/// concerns unreadable, with the reason: their chains are `not_proven`.
+fn org_facts_source(spec: &xacct_spec::Spec, live: &crate::args::LiveArgs) -> impl xacct_plan::verify::OrgFactsSource {
+    use std::sync::atomic::AtomicU64;
+    use xacct_aws::{AccountAccess, AwsOrganizations};
+    use xacct_plan::org::facts::{resolve, DescribeFuture, FnMembers, OrgFacts};
+    use xacct_plan::org::Organization as _;
+    use xacct_plan::verify::{FactsFuture, FnSource};
+
+    let settings = super::context::aws_settings(spec, live);
+    let reader = match &spec.organization {
+        Some(org) => super::context::access(&org.access, &spec.partition, &spec.management.account),
+        None => settings.accounts.get(&spec.management.account).cloned().unwrap_or_default(),
+    };
+    // The `sts:AssumeRole` a client made before it failed, if its access assumes a role.
+    let assumed = |a: &AccountAccess| u64::from(matches!(a, AccountAccess::AssumeRole { .. }));
+    FnSource(move |accounts: std::collections::BTreeSet<String>| -> FactsFuture {
+        let (settings, reader) = (settings.clone(), reader.clone());
+        Box::pin(async move {
+            let organizations = match AwsOrganizations::new(&settings, &reader).await {
+                Ok(o) => o,
+                Err(e) => {
+                    let mut facts =
+                        OrgFacts::unreadable(accounts, &format!("AWS Organizations could not be read: {e}"));
+                    facts.calls = assumed(&reader);
+                    return facts;
+                }
+            };
+            let member_calls = Arc::new(AtomicU64::new(0));
+            let counted = member_calls.clone();
+            let members = FnMembers(move |account: String| -> DescribeFuture {
+                let (settings, counted) = (settings.clone(), counted.clone());
+                Box::pin(async move {
+                    let Some(access) = settings.accounts.get(&account).cloned() else {
+                        let message = format!("xacct has no access configured for account {account}");
+                        let e = xacct_plan::org::OrgError::Credentials { message };
+                        return (Err(e), 0);
+                    };
+                    let (answer, calls) = match AwsOrganizations::new(&settings, &access).await {
+                        Ok(own) => (own.describe_organization().await, own.call_count()),
+                        Err(e) => (Err(e), assumed(&access)),
+                    };
+                    counted.fetch_add(calls, Ordering::Relaxed);
+                    (answer, calls)
+                })
+            });
+            let mut facts = resolve(&organizations, &accounts, &members).await;
+            facts.calls = organizations.call_count() + member_calls.load(Ordering::Relaxed);
+            facts
+        })
     })
 }

@@ -5,6 +5,7 @@
 //! raw JSON or the URL-encoded form IAM returns, from a file or `-` (stdin). Exit codes: 0
 //! same / clean / allowed, 2 differs / findings / denied, 1 invalid input.
 
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -14,7 +15,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 use xacct_policy::{
     diff_policies, evaluate_assume_role, locate, validate, AssumeRoleRequest, Finding, NamedPolicy, Policy,
-    PolicyError, PolicyKind, Severity, StatementRef, TRUST_POLICY_NAME,
+    PolicyError, PolicyKind, Severity, StatementRef, UnknownKey, TRUST_POLICY_NAME,
 };
 use xacct_render::{policy_diff_human, policy_diff_json, policy_diff_messages, Style};
 
@@ -119,8 +120,11 @@ pub enum PolicyCommand {
     /// file name, index, Sid) and notes on what was approximated. SCPs, permission
     /// boundaries and session policies are not modelled. The partition is the one of
     /// --principal's ARN: an account root ARN of another partition is another principal.
+    /// The --*-org-id and --*-org-paths flags give the organization condition keys; an
+    /// organization ID without its paths leaves the paths unknown, and an outcome that
+    /// hinges on an unknown key is "not proven".
     ///
-    /// Exit 0 allowed, 2 denied, 1 invalid input.
+    /// Exit 0 allowed, 2 denied or not proven, 1 invalid input.
     ///
     /// Example:
     ///   xacct policy can-assume --trust trust.json --identity assume.json \
@@ -153,6 +157,12 @@ pub struct CanAssumeArgs {
     /// `aws:ResourceOrgID` of the role's account.
     #[arg(long, value_name = "ORG")]
     pub resource_org_id: Option<String>,
+    /// `aws:PrincipalOrgPaths` of the caller's account, `o-…/r-…/ou-…/` (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub principal_org_paths: Vec<String>,
+    /// `aws:ResourceOrgPaths` of the role's account, `o-…/r-…/ou-…/` (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub resource_org_paths: Vec<String>,
     /// Print the decision as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -473,6 +483,62 @@ fn external_id_notes(trust: &Policy, trust_name: &str, sent: Option<&str>) -> Ve
     notes
 }
 
+/// Whether `path` is an organization path as the `…OrgPaths` keys see it
+/// (`o-…/r-…/ou-…/…/`: an organization, a root, then OUs, with the trailing slash).
+fn is_org_path(path: &str) -> bool {
+    let Some(body) = path.strip_suffix('/') else { return false };
+    let ok = |part: &str, prefix: &str| {
+        part.strip_prefix(prefix).is_some_and(|rest| {
+            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+    };
+    let parts: Vec<&str> = body.split('/').collect();
+    parts.len() >= 2 && ok(parts[0], "o-") && ok(parts[1], "r-") && parts[2..].iter().all(|p| ok(p, "ou-"))
+}
+
+/// The `…OrgID` and `…OrgPaths` keys of one side (`principal` or `resource`) from its flags: the
+/// paths must be organization paths of one organization, the one `--…-org-id` names if given
+/// (else it is theirs); an org ID without paths leaves the paths unknown (they exist, but the
+/// request does not say what they are).
+fn org_keys(
+    side: &str,
+    id: Option<&str>,
+    paths: &[String],
+) -> anyhow::Result<(Option<String>, Option<Vec<String>>, Vec<UnknownKey>)> {
+    let (id_flag, paths_flag) = (format!("--{side}-org-id"), format!("--{side}-org-paths"));
+    if let Some(bad) = paths.iter().find(|p| !is_org_path(p)) {
+        bail!(
+            "{paths_flag} `{bad}` is not an organization path\n\nhint: write it as the condition key sees it: the organization, the root, then each OU down to the account's parent, with a trailing slash, e.g. o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"
+        );
+    }
+    let orgs: BTreeSet<&str> = paths.iter().filter_map(|p| p.split('/').next()).collect();
+    let of_paths = match orgs.len() {
+        0 => None,
+        1 => orgs.first().copied(),
+        _ => bail!(
+            "{paths_flag} name {} organizations ({}); an account is in one",
+            orgs.len(),
+            orgs.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let key = if side == "principal" { "aws:PrincipalOrgPaths" } else { "aws:ResourceOrgPaths" };
+    match (id, of_paths) {
+        (Some(id), Some(o)) if id != o => {
+            bail!("{id_flag} `{id}` and {paths_flag} `{o}/…` name different organizations; an account is in one")
+        }
+        (_, Some(o)) => Ok((Some(o.to_string()), Some(paths.to_vec()), Vec::new())),
+        (Some(id), None) => {
+            let unknown = UnknownKey {
+                key: key.to_string(),
+                reason: format!("{id_flag} was given without {paths_flag}"),
+                prefix: format!("{id}/"),
+            };
+            Ok((Some(id.to_string()), None, vec![unknown]))
+        }
+        (None, None) => Ok((None, None, Vec::new())),
+    }
+}
+
 fn can_assume(args: &CanAssumeArgs, stdin: &mut Stdin, printer: &Printer) -> anyhow::Result<Outcome> {
     if xacct_policy::arn_account(&args.principal).is_none() {
         bail!(
@@ -493,11 +559,19 @@ fn can_assume(args: &CanAssumeArgs, stdin: &mut Stdin, printer: &Printer) -> any
     let names = identity_names(&identity_in);
     let named: Vec<NamedPolicy<'_>> =
         names.iter().zip(&identity).map(|(name, policy)| NamedPolicy { name, policy }).collect();
+    let (principal_org_id, principal_org_paths, mut unknown_keys) =
+        org_keys("principal", args.principal_org_id.as_deref(), &args.principal_org_paths)?;
+    let (resource_org_id, resource_org_paths, more) =
+        org_keys("resource", args.resource_org_id.as_deref(), &args.resource_org_paths)?;
+    unknown_keys.extend(more);
     let request = AssumeRoleRequest {
         principal_arn: args.principal.clone(),
         external_id: args.external_id.clone(),
-        principal_org_id: args.principal_org_id.clone(),
-        resource_org_id: args.resource_org_id.clone(),
+        principal_org_id,
+        resource_org_id,
+        principal_org_paths,
+        resource_org_paths,
+        unknown_keys,
         ..Default::default()
     };
     let decision = evaluate_assume_role(&request, &args.role_arn, &trust, &named);
@@ -541,11 +615,16 @@ fn can_assume(args: &CanAssumeArgs, stdin: &mut Stdin, printer: &Printer) -> any
     } else {
         let c = printer.stdout_color();
         let mut out = String::new();
-        let verb = if decision.is_allowed() { "may assume" } else { "may not assume" };
+        let not_proven = decision.outcome == xacct_policy::Outcome::NotProven;
+        let verb = match (decision.is_allowed(), not_proven) {
+            (true, _) => "may assume",
+            (false, true) => "may or may not assume",
+            (false, false) => "may not assume",
+        };
         let head = paint(c, if decision.is_allowed() { "32" } else { "31" }, verdict);
         out.push_str(&format!("{head}: {} {verb} {}\n", args.principal, args.role_arn));
         if !decision.deciding.is_empty() {
-            out.push_str("decided by:\n");
+            out.push_str(if not_proven { "undecided:\n" } else { "decided by:\n" });
             for r in &decision.deciding {
                 let sid = r.sid.as_ref().map(|s| format!(" (Sid `{s}`)")).unwrap_or_default();
                 out.push_str(&format!("  {} statement {}{sid}\n", policy_name(r), r.index));
