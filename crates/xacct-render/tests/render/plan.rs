@@ -207,3 +207,54 @@ fn markdown_with_a_flood_of_drift_and_diagnostics_stays_under_the_comment_limit(
     assert!(md.contains("and 450 more (`xacct plan` shows them all)"));
     assert!(md.contains("| `+` | `trust.dev` | create |"), "changes are still listed");
 }
+
+fn with_organization(plan: &mut Plan, inactive: &[(&str, usize)], listed: usize, calls: u64) {
+    plan.summary.organizations_calls = Some(calls);
+    plan.summary.organization = Some(xacct_plan::OrgCounts {
+        org_id: "o-exampleorg1".into(),
+        selectors: 2,
+        selected: 12,
+        listed,
+        new: 1,
+        inactive: inactive.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
+    });
+}
+
+#[test]
+fn the_organizations_line_comes_before_the_summary() {
+    let mut plan = empty_plan();
+    with_organization(&mut plan, &[("SUSPENDED", 1)], 0, 9);
+    assert_eq!(
+        plan_human(&plan, &PLAIN),
+        "Organizations: 12 accounts selected by 2 selectors (1 new), 1 SUSPENDED not selected; 9 Organizations calls.\n\
+         No changes. Live IAM and manifests match the desired-state file. (5 AWS calls)\n"
+    );
+    with_organization(&mut plan, &[("CLOSED", 2), ("PENDING_CLOSURE", 1), ("SUSPENDED", 1)], 3, 1);
+    assert!(plan_human(&plan, &PLAIN).starts_with(
+        "Organizations: 12 accounts selected by 2 selectors (1 new, 3 also listed in the file), 2 CLOSED, 1 PENDING_CLOSURE and 1 SUSPENDED not selected; 1 Organizations call.\n"
+    ));
+    with_organization(&mut plan, &[], 0, 4);
+    let md = plan_markdown(&plan);
+    assert!(
+        md.contains(
+            "5 AWS calls · Organizations: 12 accounts selected by 2 selectors (1 new); 4 Organizations calls.\n"
+        ),
+        "{md}"
+    );
+    // Without an organization block, no such line.
+    assert!(!plan_human(&empty_plan(), &PLAIN).contains("Organizations"));
+    assert!(!plan_markdown(&empty_plan()).contains("Organizations"));
+}
+
+#[test]
+fn an_unreachable_forget_says_nothing_is_read_there() {
+    let mut plan = full_plan();
+    let c = plan.changes.iter_mut().find(|c| c.address.to_string() == "trust.gone").unwrap();
+    c.unreachable = true;
+    let text = plan_human(&plan, &PLAIN);
+    assert!(
+        text.contains("# only state changes: the account cannot be reached, so nothing is read or written there"),
+        "{text}"
+    );
+    assert!(!text.contains("it is already gone"), "{text}");
+}
