@@ -88,7 +88,22 @@ pub fn aws_settings(spec: &Spec, live: &LiveArgs) -> AwsSettings {
 }
 
 impl Context {
+    /// The file as written, with clients for the accounts it names; AWS Organizations is not
+    /// read (`cx.discovery` is `None`): for the commands that only need the state backend.
     pub async fn new(global: &Global, live: &LiveArgs, printer: &Printer) -> anyhow::Result<Context> {
+        Self::build(global, live, printer, false).await
+    }
+
+    /// [`Context::new`], and with an `organization` block in the file, AWS Organizations read
+    /// ([`discover`]) and merged: `cx.spec` holds every selected account as a workload,
+    /// `cx.discovery` what discovery found, and the clients know how to reach each account —
+    /// those that left the selection included (their selector's access, as state records it).
+    /// For the commands that plan or read live IAM.
+    pub async fn with_discovery(global: &Global, live: &LiveArgs, printer: &Printer) -> anyhow::Result<Context> {
+        Self::build(global, live, printer, true).await
+    }
+
+    async fn build(global: &Global, live: &LiveArgs, printer: &Printer, org: bool) -> anyhow::Result<Context> {
         let spec = super::load_spec(global, printer)?;
         let spec_bytes =
             std::fs::read(&global.file).with_context(|| format!("cannot read `{}`", global.file.display()))?;
@@ -99,7 +114,7 @@ impl Context {
                 Box::new(S3Backend::new(&settings, bucket, key, region.as_deref()).await)
             }
         };
-        let (spec, discovery) = discover(spec, &settings).await?;
+        let (spec, discovery) = if org { discover(spec, &settings).await? } else { (spec, None) };
         let mut settings = aws_settings(&spec, live);
         // An account that left the selection is reached with its selector's access (state
         // records which selector found it); read state for that only when a selector's access

@@ -94,7 +94,7 @@ fn plan_run(global: &Global, args: &PlanArgs, printer: &Printer, printed: &mut b
     let targets = args.targets.iter().map(|t| t.parse::<Address>()).collect::<Result<Vec<_>, _>>()?;
     let rt = runtime()?;
     rt.block_on(async {
-        let cx = Context::new(global, &args.live, printer).await?;
+        let cx = Context::with_discovery(global, &args.live, printer).await?;
         let lock = cx.lock("plan", args.lock.lock_timeout).await?;
         let plan = tokio::select! {
             plan = make_plan(&cx, &args.live, args.refresh, targets, false, args.allow_removals) => plan,
@@ -133,7 +133,7 @@ pub fn drift(global: &Global, args: &DriftArgs, printer: &Printer) -> anyhow::Re
 fn drift_run(global: &Global, args: &DriftArgs, printer: &Printer, printed: &mut bool) -> anyhow::Result<Outcome> {
     let rt = runtime()?;
     rt.block_on(async {
-        let cx = Context::new(global, &args.live, printer).await?;
+        let cx = Context::with_discovery(global, &args.live, printer).await?;
         let state = cx.load_state().await?;
         if state.is_none() {
             printer.warning("no state yet: nothing has been applied, so nothing can have drifted");
@@ -201,7 +201,7 @@ fn run_apply(
     };
     let rt = runtime()?;
     let outcome = rt.block_on(async {
-        let cx = Context::new(global, live, printer).await?;
+        let cx = Context::with_discovery(global, live, printer).await?;
         // Listen for Ctrl-C before taking the lock, so it never kills the process holding it.
         let signals = Arc::new(Signals::default());
         let watcher = tokio::spawn(signals.clone().watch(interrupts()?));
