@@ -5,7 +5,12 @@
 //! per run and reused; policy documents decoded; every write preceded by a conflict-checking read;
 //! bounded, jittered retries of throttling, 5xx and connection errors; every call counted), and
 //! [`S3Backend`] implements the state [`Backend`](xacct_state::Backend) on S3 with conditional
-//! writes. It must not decide anything (what to change is the planner's business), print, or let a
+//! writes. The same per-account clients implement [`IamCloud`](xacct_plan::iam::IamCloud) for
+//! bootstrapped accounts: the bulk read (`GetAccountAuthorizationDetails`, filtered to roles and
+//! customer-managed policies, and users and groups when asked: one call per page, so a no-change
+//! read of an account costs its `sts:AssumeRole` plus one call) and bootstrap's writes (roles,
+//! instance profiles, managed policies and their versions, attachments, users, groups, read-back
+//! waits). It must not decide anything (what to change is the planner's business), print, or let a
 //! credential into an error, a `Debug` string or state. It logs through `tracing` (one `debug`
 //! line per AWS call, target [`CALL_TARGET`]); whoever installs a subscriber passes its output
 //! through [`redact_secrets`], since the SDK's own `trace` output shows requests and responses.
