@@ -212,15 +212,6 @@ fn and3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
     }
 }
 
-/// Three-valued OR: true wins, then unknown.
-fn or3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
-    match (a, b) {
-        (Some(true), _) | (_, Some(true)) => Some(true),
-        (Some(false), Some(false)) => Some(false),
-        _ => None,
-    }
-}
-
 /// The literal text of a `*`/`?` pattern before its first wildcard, and whether the pattern is
 /// exactly that text followed by one `*`.
 fn literal_head(pattern: &str) -> (&str, bool) {
@@ -436,7 +427,15 @@ impl<'a> Ctx<'a> {
                 let when_present = if u.prefix.is_empty() {
                     None
                 } else {
-                    let any = values.iter().fold(Some(false), |acc, p| or3(acc, match_prefixed(base, p, &u.prefix)));
+                    let each: Vec<Option<bool>> = values.iter().map(|p| match_prefixed(base, p, &u.prefix)).collect();
+                    // Any pattern that matches decides; all that cannot match decide too.
+                    let any = if each.contains(&Some(true)) {
+                        Some(true)
+                    } else if each.iter().all(|m| *m == Some(false)) {
+                        Some(false)
+                    } else {
+                        None
+                    };
                     any.map(|m| m != negated)
                 };
                 match present {
