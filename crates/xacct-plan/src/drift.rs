@@ -61,6 +61,20 @@ pub async fn detect(
     parallelism: usize,
     progress: &dyn Progress,
 ) -> DriftReport {
+    detect_with(dir, state, cloud, parallelism, progress, None).await
+}
+
+/// [`detect`], knowing what AWS Organizations reports: a trust statement in an account that is
+/// closed or suspended ([`Discovery::inactive`](crate::org::Discovery::inactive)) is not read
+/// (it cannot be) and not counted as checked; a warning says so (the next plan forgets it).
+pub async fn detect_with(
+    dir: &Path,
+    state: Option<&State>,
+    cloud: Arc<dyn Cloud>,
+    parallelism: usize,
+    progress: &dyn Progress,
+    discovery: Option<&crate::org::Discovery>,
+) -> DriftReport {
     let mut report = DriftReport {
         format_version: crate::PLAN_FORMAT_VERSION,
         xacct_version: env!("CARGO_PKG_VERSION").into(),
@@ -79,8 +93,22 @@ pub async fn detect(
         }
     };
     let before = cloud.call_count();
+    let inactive: std::collections::BTreeMap<&str, &crate::org::Account> =
+        discovery.iter().flat_map(|d| d.inactive.iter().map(|f| (f.account.id.as_str(), &f.account))).collect();
     let mut set = ReadSet::default();
-    for t in stored.trust.values() {
+    for (addr, t) in &stored.trust {
+        if let Some(a) = inactive.get(t.account.as_str()) {
+            report.diagnostics.push(Diagnostic {
+                severity: Level::Warning,
+                address: Some(addr.to_string()),
+                message: format!(
+                    "account {} is {} in AWS Organizations: it cannot be reached, so `{addr}` was not checked",
+                    t.account, a.state
+                ),
+                hint: Some("the next `xacct plan` forgets it without deleting its statement".into()),
+            });
+            continue;
+        }
         set.roles.insert((t.account.clone(), t.role.clone()));
     }
     if let Some(p) = &stored.policy {
@@ -92,7 +120,7 @@ pub async fn detect(
     // is that partition's root.
     let partition = stored_partition(&stored);
     let partition = partition.as_deref();
-    for (addr, t) in &stored.trust {
+    for (addr, t) in stored.trust.iter().filter(|(_, t)| !inactive.contains_key(t.account.as_str())) {
         report.checked += 1;
         let d = diff::trust(diff::TrustInput {
             address: addr,

@@ -248,3 +248,39 @@ async fn adopted_statement_is_checked_too() {
     assert_eq!(r.drift[0].kind, DriftKind::Deleted);
     assert_eq!(r.drift[0].stored, hand);
 }
+
+#[tokio::test]
+async fn a_suspended_account_is_not_read_and_says_so() {
+    use xacct_plan::org::{Account, AccountState, Discovery, Found, OrgSummary};
+    let w = applied().await;
+    w.cloud.reset_calls();
+    let suspended = Found {
+        account: Account { id: account(1), name: "Test".into(), email: None, state: AccountState::Suspended },
+        ou_path: "o-exampleorg1/r-ab12/ou-ab12-11111111/".into(),
+        selector: 0,
+        also: Vec::new(),
+        tags: None,
+    };
+    let discovery = Discovery {
+        organization: OrgSummary { id: "o-exampleorg1".into(), management_account_id: "999999999999".into() },
+        selected: Vec::new(),
+        inactive: vec![suspended],
+        excluded: Vec::new(),
+        selectors: Vec::new(),
+        calls: 3,
+    };
+    let r = xacct_plan::drift::detect_with(w.dir.path(), w.state(), w.cloud.clone(), 10, &(), Some(&discovery)).await;
+    assert!(r.in_sync() && !r.has_errors(), "{:#?}", r.diagnostics);
+    assert_eq!(r.checked, 3, "trust.dev, the assume policy, one manifest");
+    assert_eq!(r.aws_calls, 2, "GetRole for dev's role, GetRolePolicy: nothing in the suspended account");
+    let d: Vec<(Option<&str>, &str, Option<&str>)> =
+        r.diagnostics.iter().map(|d| (d.address.as_deref(), d.message.as_str(), d.hint.as_deref())).collect();
+    assert_eq!(
+        d,
+        [(
+            Some("trust.test"),
+            "account 222222222223 is SUSPENDED in AWS Organizations: it cannot be reached, so `trust.test` was not checked",
+            Some("the next `xacct plan` forgets it without deleting its statement")
+        )]
+    );
+}

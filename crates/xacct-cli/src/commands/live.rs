@@ -140,8 +140,15 @@ fn drift_run(global: &Global, args: &DriftArgs, printer: &Printer, printed: &mut
         }
         let progress = RefreshProgress::new();
         let cloud: Arc<dyn Cloud> = cx.cloud.clone();
-        let report =
-            xacct_plan::drift::detect(&cx.spec.dir, state.as_ref(), cloud, args.live.parallelism, &progress).await;
+        let report = xacct_plan::drift::detect_with(
+            &cx.spec.dir,
+            state.as_ref(),
+            cloud,
+            args.live.parallelism,
+            &progress,
+            cx.discovery.as_ref(),
+        )
+        .await;
         progress.finish();
         let text = match format(args.json, args.format) {
             OutputFormat::Human => xacct_render::drift_human(&report, &Style { color: printer.stdout_color() }),
@@ -540,10 +547,13 @@ fn confirm(destroy: bool) -> anyhow::Result<bool> {
 
 pub fn verify(global: &Global, args: &VerifyArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     runtime()?.block_on(async {
-        let cx = Context::new(global, &args.live, printer).await?;
+        // With an `organization` block the workloads are what discovery selects, each with its
+        // organization and OU path: the chains need no further Organizations call for them.
+        let cx = Context::with_discovery(global, &args.live, printer).await?;
         let cloud: Arc<dyn Cloud> = cx.cloud.clone();
         let organizations = org_facts_source(&cx.spec, &args.live);
-        let report = xacct_plan::verify::verify_with_org(&cx.spec, cloud, &organizations).await;
+        let mut report = xacct_plan::verify::verify_with_org(&cx.spec, cloud, &organizations).await;
+        report.organizations_calls += cx.discovery.as_ref().map_or(0, |d| d.calls);
         if args.json {
             printer.out(&serde_json::to_string_pretty(&report)?);
         } else {
@@ -570,7 +580,8 @@ pub fn verify(global: &Global, args: &VerifyArgs, printer: &Printer) -> anyhow::
             let failed = report.checks.iter().filter(|c| c.outcome != "allowed").count();
             let of_them = match report.organizations_calls {
                 0 => String::new(),
-                n => format!(", {n} of them to read AWS Organizations"),
+                1 => " and 1 AWS Organizations call".to_string(),
+                n => format!(" and {n} AWS Organizations calls"),
             };
             out.push_str(&format!(
                 "Verified {} trust chain{}: {} allowed, {} not; {} finding{}. ({} AWS calls{of_them})",
@@ -633,12 +644,13 @@ fn org_facts_source(spec: &xacct_spec::Spec, live: &crate::args::LiveArgs) -> im
                 Err(e) => {
                     let mut facts =
                         OrgFacts::unreadable(accounts, &format!("AWS Organizations could not be read: {e}"));
-                    facts.calls = assumed(&reader);
+                    facts.sts_calls = assumed(&reader);
                     return facts;
                 }
             };
-            let member_calls = Arc::new(AtomicU64::new(0));
-            let counted = member_calls.clone();
+            // The sts:AssumeRole calls made for the accounts asked themselves.
+            let member_sts = Arc::new(AtomicU64::new(0));
+            let counted = member_sts.clone();
             let members = FnMembers(move |account: String| -> DescribeFuture {
                 let (settings, counted) = (settings.clone(), counted.clone());
                 Box::pin(async move {
@@ -647,16 +659,17 @@ fn org_facts_source(spec: &xacct_spec::Spec, live: &crate::args::LiveArgs) -> im
                         let e = xacct_plan::org::OrgError::Credentials { message };
                         return (Err(e), 0);
                     };
-                    let (answer, calls) = match AwsOrganizations::new(&settings, &access).await {
-                        Ok(own) => (own.describe_organization().await, own.call_count()),
-                        Err(e) => (Err(e), assumed(&access)),
-                    };
-                    counted.fetch_add(calls, Ordering::Relaxed);
-                    (answer, calls)
+                    counted.fetch_add(assumed(&access), Ordering::Relaxed);
+                    match AwsOrganizations::new(&settings, &access).await {
+                        Ok(own) => (own.describe_organization().await, 1),
+                        Err(e) => (Err(e), 0),
+                    }
                 })
             });
             let mut facts = resolve(&organizations, &accounts, &members).await;
-            facts.calls = organizations.call_count() + member_calls.load(Ordering::Relaxed);
+            // `facts.calls` counts the Organizations calls (one per page, the lookups' included);
+            // the sts:AssumeRole calls that got credentials for them are counted apart.
+            facts.sts_calls = assumed(&reader) + member_sts.load(Ordering::Relaxed);
             facts
         })
     })
