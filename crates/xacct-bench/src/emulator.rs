@@ -25,7 +25,7 @@ pub const ASSUME_POLICY_NAME: &str = "xacct-assume-workload-roles";
 /// moto's default account, never handed out.
 const DEFAULT_ACCOUNT: &str = "123456789012";
 /// Accounts arranged at once.
-const ARRANGE_PARALLELISM: usize = 16;
+pub const ARRANGE_PARALLELISM: usize = 16;
 
 /// One emulator endpoint, and one STS and one IAM client on one connection pool. IAM calls act
 /// in an account through per-call credentials.
@@ -59,7 +59,13 @@ impl Emulator {
     /// A fresh account with the CAPA role trusting EC2, as the prerequisites leave it.
     async fn account_with_capa_role(&self) -> anyhow::Result<String> {
         let account = fresh_account();
-        let creds = self.enter(&account).await?;
+        self.create_capa_role(&account).await?;
+        Ok(account)
+    }
+
+    /// The CAPA role trusting EC2 in `account`, entered through its access role.
+    pub async fn create_capa_role(&self, account: &str) -> anyhow::Result<()> {
+        let creds = self.enter(account).await?;
         self.iam
             .create_role()
             .role_name(CAPA_ROLE)
@@ -69,7 +75,7 @@ impl Emulator {
             .send()
             .await
             .with_context(|| format!("CreateRole in {account}"))?;
-        Ok(account)
+        Ok(())
     }
 
     /// A management account and `n` workload accounts, each with the CAPA role.

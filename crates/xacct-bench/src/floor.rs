@@ -21,13 +21,17 @@ use crate::emulator::{assume, sdk_config, Scenario, ASSUME_POLICY_NAME, CAPA_ROL
 #[derive(Clone, Copy, Debug)]
 pub struct Measured {
     pub wall: Duration,
+    /// IAM and STS calls.
     pub calls: u64,
+    /// AWS Organizations calls (the reader's `sts:AssumeRole` included); 0 without discovery.
+    pub org_calls: u64,
 }
 
-struct Client {
-    sts: aws_sdk_sts::Client,
+pub struct Client {
+    pub sts: aws_sdk_sts::Client,
     iam: aws_sdk_iam::Client,
-    calls: AtomicU64,
+    /// IAM and STS calls made.
+    pub calls: AtomicU64,
 }
 
 fn with(creds: &Credentials) -> aws_sdk_iam::config::Builder {
@@ -35,7 +39,7 @@ fn with(creds: &Credentials) -> aws_sdk_iam::config::Builder {
 }
 
 impl Client {
-    async fn new(endpoint: &str) -> Client {
+    pub async fn new(endpoint: &str) -> Client {
         let conf = sdk_config(endpoint).await;
         Client { sts: aws_sdk_sts::Client::new(&conf), iam: aws_sdk_iam::Client::new(&conf), calls: AtomicU64::new(0) }
     }
@@ -44,7 +48,7 @@ impl Client {
         self.calls.fetch_add(1, Ordering::Relaxed);
     }
 
-    async fn assume(&self, account: &str) -> anyhow::Result<Credentials> {
+    pub async fn assume(&self, account: &str) -> anyhow::Result<Credentials> {
         self.count();
         assume(&self.sts, account, "xacct").await
     }
@@ -125,12 +129,26 @@ async fn refresh(
     scenario: &Scenario,
     parallelism: usize,
 ) -> anyhow::Result<HashMap<String, Credentials>> {
-    let mut accounts: Vec<&String> = scenario.workloads.iter().chain([&scenario.management]).collect();
+    let creds = read_accounts(client, &scenario.workloads, &scenario.management, parallelism).await?;
+    client.list_role_policies(&creds[&scenario.management], &scenario.management).await?;
+    Ok(creds)
+}
+
+/// The per-account reads of a refresh: at most `parallelism` accounts at once, each account's
+/// calls in sequence (AssumeRole, GetRole, and GetRolePolicy for the management account).
+/// Returns the credentials per account.
+pub async fn read_accounts(
+    client: &Client,
+    workloads: &[String],
+    management: &String,
+    parallelism: usize,
+) -> anyhow::Result<HashMap<String, Credentials>> {
+    let mut accounts: Vec<&String> = workloads.iter().chain([management]).collect();
     accounts.sort();
     let mut results = stream::iter(accounts.into_iter().map(|account| async move {
         let creds = client.assume(account).await?;
         client.get_role(&creds, account).await?;
-        if *account == scenario.management {
+        if account == management {
             client.get_role_policy(&creds, account).await?;
         }
         anyhow::Ok((account.clone(), creds))
@@ -141,7 +159,6 @@ async fn refresh(
         let (account, c) = r?;
         creds.insert(account, c);
     }
-    client.list_role_policies(&creds[&scenario.management], &scenario.management).await?;
     Ok(creds)
 }
 
@@ -150,7 +167,7 @@ pub async fn plan(endpoint: &str, scenario: &Scenario, parallelism: usize) -> an
     let start = Instant::now();
     let client = Client::new(endpoint).await;
     refresh(&client, scenario, parallelism).await?;
-    Ok(Measured { wall: start.elapsed(), calls: client.calls.load(Ordering::Relaxed) })
+    Ok(Measured { wall: start.elapsed(), calls: client.calls.load(Ordering::Relaxed), org_calls: 0 })
 }
 
 /// The floor of `xacct apply --auto-approve` on a scenario nothing was applied to: the plan's
@@ -204,5 +221,5 @@ pub async fn apply(
     while let Some(r) = running.join_next().await {
         r.context("a floor step panicked")??;
     }
-    Ok(Measured { wall: start.elapsed(), calls: client.calls.load(Ordering::Relaxed) })
+    Ok(Measured { wall: start.elapsed(), calls: client.calls.load(Ordering::Relaxed), org_calls: 0 })
 }

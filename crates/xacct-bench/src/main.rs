@@ -3,8 +3,8 @@
 //! Benchmarks, not tests: they print numbers and fail only when a run fails.
 //!
 //! ```text
-//! xacct-bench --endpoint-url URL [--xacct PATH] [--plan N,…] [--apply N,…] [--rounds R]
-//!             [--parallelism P] [--reset-emulator]
+//! xacct-bench --endpoint-url URL [--xacct PATH] [--plan N,…] [--apply N,…] [--org N,…]
+//!             [--rounds R] [--parallelism P] [--reset-emulator]
 //! ```
 //!
 //! `./scripts/bench-emulator` builds the release binaries, starts the emulator and runs this.
@@ -14,11 +14,12 @@
 
 mod emulator;
 mod floor;
+mod org;
 mod table;
 mod xacct;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 
@@ -35,17 +36,21 @@ struct Options {
     xacct: PathBuf,
     plan: Vec<usize>,
     apply: Vec<usize>,
+    org: Vec<usize>,
     rounds: usize,
     parallelism: usize,
     reset: bool,
 }
 
 const USAGE: &str =
-    "usage: xacct-bench --endpoint-url URL [--xacct PATH] [--plan N,…] [--apply N,…] [--rounds R] [--parallelism P] [--reset-emulator]
+    "usage: xacct-bench --endpoint-url URL [--xacct PATH] [--plan N,…] [--apply N,…] [--org N,…] [--rounds R] [--parallelism P] [--reset-emulator]
   --endpoint-url  the moto server (default: $XACCT_TEST_MOTO_URL)
   --xacct         the xacct binary to time (default: target/release/xacct)
   --plan          workload counts for the plan benchmark (default: 100,1000; `none` for none)
   --apply         workload counts for the apply benchmark (default: 100; `none` for none)
+  --org           account counts for the organization benchmark: a no-change plan over accounts
+                  discovered from AWS Organizations (31 OUs, three levels), all applied once
+                  before timing (default: 1000; `none` for none; also $XACCT_BENCH_ORG)
   --rounds        measurements of each side, interleaved; the median is printed (default: 3)
   --parallelism   xacct's --parallelism, mirrored by the floor (default: 10)
   --reset-emulator  empty the emulator before each plan size and before each apply run, so every
@@ -65,6 +70,10 @@ fn parse(args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
         xacct: PathBuf::from("target/release/xacct"),
         plan: vec![100, 1000],
         apply: vec![100],
+        org: match std::env::var("XACCT_BENCH_ORG") {
+            Ok(v) if !v.trim().is_empty() => sizes(v.trim())?,
+            _ => vec![1000],
+        },
         rounds: 3,
         parallelism: 10,
         reset: false,
@@ -85,6 +94,7 @@ fn parse(args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
             "--xacct" => o.xacct = PathBuf::from(value),
             "--plan" => o.plan = sizes(&value)?,
             "--apply" => o.apply = sizes(&value)?,
+            "--org" => o.org = sizes(&value)?,
             "--rounds" => o.rounds = value.parse().context("--rounds")?,
             "--parallelism" => o.parallelism = value.parse().context("--parallelism")?,
             _ => bail!("unknown argument `{flag}`\n{USAGE}"),
@@ -103,7 +113,11 @@ fn say(line: &str) {
 }
 
 fn secs(m: &Measured) -> String {
-    format!("{:.3}s/{} calls", m.wall.as_secs_f64(), m.calls)
+    if m.org_calls > 0 {
+        format!("{:.3}s/{} calls + {} Organizations", m.wall.as_secs_f64(), m.calls, m.org_calls)
+    } else {
+        format!("{:.3}s/{} calls", m.wall.as_secs_f64(), m.calls)
+    }
 }
 
 /// The plan benchmark at `n` workloads: one arrangement, `rounds` interleaved runs of each side
@@ -138,6 +152,71 @@ async fn plan_bench(o: &Options, emu: &Emulator, x: &Xacct, n: usize) -> anyhow:
         ));
     }
     Ok(row("plan", n, &xs, &fs))
+}
+
+/// The organization benchmark at `n` accounts: one arrangement (timed and reported: moto's
+/// CreateAccount is the slow part), one untimed `xacct apply`, a check that the next plan selects
+/// the `n` accounts and changes nothing, then `rounds` interleaved no-change plans of each side.
+/// Returns the row and what the setup took.
+async fn org_bench(o: &Options, emu: &Emulator, x: &Xacct, n: usize) -> anyhow::Result<(Row, String)> {
+    if o.reset {
+        emulator::reset(&o.endpoint)?;
+    }
+    say(&format!("plan, {n} discovered accounts: arranging an organization of {n} accounts below 31 OUs"));
+    let t = Instant::now();
+    let scenario = org::arrange(emu, &o.endpoint, n).await?;
+    let arranged = t.elapsed();
+    say(&format!("plan, {n} discovered accounts: arranged in {:.1}s", arranged.as_secs_f64()));
+    let dir = tempfile::tempdir()?;
+    scenario.write_spec(dir.path())?;
+    let t = Instant::now();
+    let applied = tokio::task::block_in_place(|| x.apply(dir.path()))?;
+    let applied_in = t.elapsed();
+    say(&format!(
+        "plan, {n} discovered accounts: applied in {:.1}s ({} AWS calls)",
+        applied_in.as_secs_f64(),
+        applied.calls
+    ));
+    let (_, plan) = tokio::task::block_in_place(|| x.plan_json(dir.path()))?;
+    let summary = &plan["summary"];
+    let changed: u64 =
+        ["create", "update", "delete", "adopt", "forget"].iter().map(|k| summary[*k].as_u64().unwrap_or(0)).sum();
+    anyhow::ensure!(changed == 0, "the plan after apply is not empty: {summary}");
+    anyhow::ensure!(
+        summary["organization"]["selected"].as_u64() == Some(n as u64),
+        "the plan does not select the {n} accounts: {summary}"
+    );
+    let (mut xs, mut fs) = (Vec::new(), Vec::new());
+    for round in 0..o.rounds {
+        let mut run_x = || -> anyhow::Result<()> {
+            xs.push(tokio::task::block_in_place(|| x.plan(dir.path()))?);
+            Ok(())
+        };
+        if round % 2 == 0 {
+            run_x()?;
+            fs.push(org::floor_plan(&o.endpoint, &scenario, o.parallelism).await?);
+        } else {
+            fs.push(org::floor_plan(&o.endpoint, &scenario, o.parallelism).await?);
+            run_x()?;
+        }
+        say(&format!(
+            "plan, {n} discovered accounts, round {}: xacct {}, floor {}",
+            round + 1,
+            secs(&xs[round]),
+            secs(&fs[round])
+        ));
+    }
+    let mut r = row("plan, discovered accounts", n, &xs, &fs);
+    let org_calls = |ms: &[Measured]| ms.iter().map(|m| m.org_calls).max().unwrap_or(0);
+    r.org_calls = Some((org_calls(&xs), org_calls(&fs)));
+    let setup = format!(
+        "organization of {n}: arranged on the emulator in {:.1}s ({} OUs; CreateAccount, MoveAccount, AssumeRole and CreateRole per account, {} at once), applied by xacct in {:.1}s",
+        arranged.as_secs_f64(),
+        scenario.ous.len(),
+        emulator::ARRANGE_PARALLELISM,
+        applied_in.as_secs_f64()
+    );
+    Ok((r, setup))
 }
 
 /// Who an apply run is: xacct, or one of the two floors.
@@ -196,6 +275,7 @@ fn row(bench: &str, n: usize, xs: &[Measured], fs: &[Measured]) -> Row {
         floor: median(&fs.iter().map(|m| m.wall).collect::<Vec<_>>()),
         xacct_calls: calls(xs),
         floor_calls: calls(fs),
+        org_calls: None,
     }
 }
 
@@ -212,6 +292,12 @@ async fn run(o: Options) -> anyhow::Result<()> {
     for &n in &o.apply {
         rows.extend(apply_bench(&o, &emu, &x, n).await?);
     }
+    let mut setups = Vec::new();
+    for &n in &o.org {
+        let (r, setup) = org_bench(&o, &emu, &x, n).await?;
+        rows.push(r);
+        setups.push(setup);
+    }
     println!(
         "xacct vs the emulator's floor (same calls, same concurrency: --parallelism {}), median of {} interleaved rounds",
         o.parallelism, o.rounds
@@ -225,6 +311,22 @@ async fn run(o: Options) -> anyhow::Result<()> {
             "floor with consistency pauses: the same, waiting {} ms between two confirming reads as xacct's consistency wait does; the fair yardstick for apply.",
             CONSISTENCY_INTERVAL.as_millis()
         );
+    }
+    for r in &rows {
+        if let Some((xo, fo)) = r.org_calls {
+            println!(
+                "{}, {}: AWS Organizations calls xacct {xo}, floor {fo} (the reader's AssumeRole included); IAM and STS calls xacct {}, floor {}.",
+                r.bench, r.n, r.xacct_calls, r.floor_calls
+            );
+        }
+    }
+    if !o.org.is_empty() {
+        println!(
+            "floor for discovered accounts: AssumeRole into the reader role, DescribeOrganization, ListParents of the selected OU, ListAccountsForParent and ListOrganizationalUnitsForParent (pages of 20) for each OU below it one after the other, then every account's reads as above; no-change plans of an applied organization."
+        );
+        for s in &setups {
+            println!("{s}.");
+        }
     }
     println!(
         "{}",

@@ -12,6 +12,9 @@ pub struct Row {
     pub floor: Duration,
     pub xacct_calls: u64,
     pub floor_calls: u64,
+    /// AWS Organizations calls of each side (xacct, floor), for benchmarks that discover
+    /// accounts; the calls columns count IAM and STS only.
+    pub org_calls: Option<(u64, u64)>,
 }
 
 impl Row {
@@ -63,6 +66,7 @@ mod tests {
             floor: Duration::from_millis(4200),
             xacct_calls: 2004,
             floor_calls: 2004,
+            org_calls: None,
         }];
         let text = format(&rows);
         let lines: Vec<&str> = text.lines().collect();

@@ -47,15 +47,22 @@ impl Xacct {
         if !out.status.success() {
             bail!("`xacct {}` failed ({}):\n{stderr}", args.join(" "), out.status);
         }
-        Ok((Measured { wall, calls: 0 }, stdout, stderr))
+        Ok((Measured { wall, calls: 0, org_calls: 0 }, stdout, stderr))
     }
 
-    /// `xacct plan --json` in `dir`; the call count is the plan's `summary.aws_calls`.
+    /// `xacct plan --json` in `dir`; the call counts are the plan's `summary.aws_calls` (IAM and
+    /// STS) and `summary.organizations_calls` (discovery's, 0 when absent).
     pub fn plan(&self, dir: &Path) -> anyhow::Result<Measured> {
+        Ok(self.plan_json(dir)?.0)
+    }
+
+    /// Like [`Xacct::plan`], with the plan itself.
+    pub fn plan_json(&self, dir: &Path) -> anyhow::Result<(Measured, serde_json::Value)> {
         let (mut m, stdout, _) = self.run(dir, &["plan", "--json"])?;
         let plan: serde_json::Value = serde_json::from_str(&stdout).context("the plan is not JSON")?;
         m.calls = plan["summary"]["aws_calls"].as_u64().context("the plan has no summary.aws_calls")?;
-        Ok(m)
+        m.org_calls = plan["summary"]["organizations_calls"].as_u64().unwrap_or(0);
+        Ok((m, plan))
     }
 
     /// `xacct apply --auto-approve --json` in `dir` (plan and apply in one run); the call count is
