@@ -387,7 +387,7 @@ async fn a_discovered_account_never_takes_a_listed_name() {
 #[tokio::test]
 async fn the_management_account_is_never_a_workload() {
     let a = acct(0);
-    let o = Org::new(&[], &[ROOT], &[a.clone()]);
+    let o = Org::new(&[], &[ROOT], std::slice::from_ref(&a));
     // The file's management account is a member below the root; the organization's management
     // account is there too.
     let org = organization(&[active(OU_A, &a, "Tenant A"), active(OU_B, MGMT, "CAPA Management")]);
@@ -403,7 +403,7 @@ async fn the_management_account_is_never_a_workload() {
 #[tokio::test]
 async fn grant_organization_takes_the_id_describe_organization_gives() {
     let a = acct(0);
-    let mut o = Org::new(&[], &[OU_A], &[a.clone()]);
+    let mut o = Org::new(&[], &[OU_A], std::slice::from_ref(&a));
     o.grant = Grant::FromOrganization;
     let org = organization(&[active(OU_A, &a, "Tenant A")]);
     let (spec, _) = o.discover(&org).await;
