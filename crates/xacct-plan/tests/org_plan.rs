@@ -39,6 +39,8 @@ fn selector(ou: &str) -> OrgSelector {
             session_name: None,
         },
         identities_dir: None,
+        bootstrap: None,
+        role_given: true,
         pos: Default::default(),
     }
 }

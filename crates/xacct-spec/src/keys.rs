@@ -76,6 +76,12 @@ fn allowed_namespaces() -> Value {
 fn duration() -> Value {
     json!({ "type": "integer", "minimum": 900, "maximum": 43200 })
 }
+fn bootstrap() -> Value {
+    json!({ "oneOf": [
+        { "const": false, "description": "not bootstrapped: the roles are preconditions" },
+        object(&BOOTSTRAP),
+    ] })
+}
 fn labels() -> Value {
     json!({ "type": "object", "additionalProperties": { "type": "string" } })
 }
@@ -86,6 +92,12 @@ pub static ROOT: Table = Table {
         key("partition", false, "the AWS partition of every account (default `aws`)", || json!({ "enum": PARTITIONS })),
         key("backend", false, "where state lives (default: local file state/default.json)", || object(&BACKEND)),
         key("defaults", false, "settings every workload inherits", || object(&DEFAULTS)),
+        key(
+            "bootstrap",
+            false,
+            "CAPA's prerequisite IAM, which xacct makes in every account that does not say otherwise",
+            bootstrap,
+        ),
         key("management", true, "the CAPA management (source) account", || object(&MANAGEMENT)),
         key(
             "workloads",
@@ -99,6 +111,26 @@ pub static ROOT: Table = Table {
     ],
     exactly_one_of: &[],
     at_least_one_of: &["workloads", "organization"],
+};
+
+pub static BOOTSTRAP: Table = Table {
+    keys: &[
+        key("config", false, "clusterawsadm's AWSIAMConfiguration file, relative to this file", string),
+        key(
+            "profile",
+            false,
+            "capa (clusterawsadm's default set) or dkp (DKP's prerequisites)",
+            || json!({ "enum": ["capa", "dkp"] }),
+        ),
+        key(
+            "adopt",
+            false,
+            "take over same-named resources that already exist, such as a CloudFormation stack's (default false)",
+            || json!({ "type": "boolean" }),
+        ),
+    ],
+    exactly_one_of: &["config", "profile"],
+    at_least_one_of: &[],
 };
 
 pub static BACKEND: Table = Table {
@@ -203,6 +235,12 @@ pub static MANAGEMENT: Table = Table {
             "role_arn (default) or account_root",
             || json!({ "enum": ["role_arn", "account_root"] }),
         ),
+        key(
+            "bootstrap",
+            false,
+            "CAPA's prerequisite IAM in this account (default: the top-level bootstrap; false: none)",
+            bootstrap,
+        ),
     ],
     exactly_one_of: &[],
     at_least_one_of: &[],
@@ -249,6 +287,12 @@ pub static WORKLOAD: Table = Table {
             false,
             "cluster manifests to patch, relative to this file",
             || json!({ "type": "array", "items": { "type": "string" } }),
+        ),
+        key(
+            "bootstrap",
+            false,
+            "CAPA's prerequisite IAM in this account (default: the top-level bootstrap; false: none)",
+            bootstrap,
         ),
     ],
     exactly_one_of: &[],
@@ -317,6 +361,12 @@ pub static ORG_SELECTOR: Table = Table {
             false,
             "a directory, relative to this file, where xacct writes each selected account's identity",
             string,
+        ),
+        key(
+            "bootstrap",
+            false,
+            "CAPA's prerequisite IAM in each selected account (default: the top-level bootstrap; false: none)",
+            bootstrap,
         ),
     ],
     exactly_one_of: &[],

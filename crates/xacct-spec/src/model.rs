@@ -65,6 +65,11 @@ pub struct OrgSelector {
     /// `identities_dir`: where xacct writes each selected account's `AWSClusterRoleIdentity` as a
     /// file it owns (resolved against the file's directory). `None`: no identity files.
     pub identities_dir: Option<ManifestRef>,
+    /// `bootstrap` after inheritance, for each selected account (see [`Management::bootstrap`]).
+    pub bootstrap: Option<BootstrapSpec>,
+    /// Whether the file names `role` for the selected accounts (the selector itself or through
+    /// `defaults.role`): see [`Workload::role_given`].
+    pub role_given: bool,
     pub pos: Pos,
 }
 
@@ -190,6 +195,7 @@ pub struct BootstrapSpec {
     /// `adopt: true`: take over same-named resources that already exist (a CloudFormation
     /// stack's); without it an existing one is a plan error.
     pub adopt: bool,
+    /// Where the block is written: the top-level one's for an account that inherits it.
     pub pos: Pos,
 }
 

@@ -263,12 +263,18 @@ impl Cx {
             None => Some(Defaults::default()),
             Some(d) => self.defaults(d),
         };
-        let defaults_ok = defaults.is_some();
-        let defaults = defaults.unwrap_or_default();
+        // `bootstrap` at the top level: every account inherits it (through `Defaults`).
+        let bootstrap = match m.get("bootstrap") {
+            None => Some(None),
+            Some(b) => self.bootstrap(b, "bootstrap", dir, true),
+        };
+        let defaults_ok = defaults.is_some() && bootstrap.is_some();
+        let mut defaults = defaults.unwrap_or_default();
+        defaults.bootstrap = bootstrap.flatten();
         let has_org = m.get("organization").is_some();
         let management = self
             .required(&m, "management", top, "the CAPA management account")
-            .and_then(|n| self.management(n, &defaults, has_org));
+            .and_then(|n| self.management(n, &defaults, dir, has_org));
         // `workloads` or `organization`, or both (the schema's `anyOf`).
         let workloads = match m.get("workloads") {
             Some(n) => self.workloads(n, &defaults, dir, management.as_ref()),
@@ -295,7 +301,7 @@ impl Cx {
             version: version?,
             partition: partition?,
             backend: backend?,
-            management: management?,
+            management: management.filter(|_| defaults_ok)?,
             workloads: workloads.filter(|_| defaults_ok)?,
             default_access: defaults.access.clone().unwrap_or(Access::DefaultChain),
             organization: organization.filter(|_| defaults_ok)?,
@@ -339,7 +345,7 @@ impl Cx {
     }
 
     fn defaults(&mut self, node: &Node) -> Option<Defaults> {
-        let m = self.map(node, "defaults", &keys::DEFAULTS)?;
+        let m = self.map_with(node, "defaults", &keys::DEFAULTS, defaults_key)?;
         let mut d = Defaults::default();
         let mut ok = true;
         if let Some(r) = m.get("role") {
@@ -590,7 +596,7 @@ impl Cx {
         }
     }
 
-    fn management(&mut self, node: &Node, d: &Defaults, has_org: bool) -> Option<Management> {
+    fn management(&mut self, node: &Node, d: &Defaults, dir: &Path, has_org: bool) -> Option<Management> {
         let m = self.map(node, "management", &keys::MANAGEMENT)?;
         let account = self
             .required(&m, "account", node.pos, "the management account ID")
@@ -603,6 +609,7 @@ impl Cx {
             Some(a) => self.access(a, "management.access"),
             None => Some(Access::DefaultChain),
         };
+        let bootstrap = self.account_bootstrap(&m, d, dir);
         let (mut name, mut grant) = (Some(DEFAULT_ASSUME_POLICY_NAME.to_string()), Some(Grant::RoleArns));
         if let Some(ap) = m.get("assume_policy") {
             if let Some(am) = self.map(ap, "management.assume_policy", &keys::ASSUME_POLICY) {
@@ -639,8 +646,8 @@ impl Cx {
             assume_policy_name: name?,
             grant: grant?,
             trust_principal: trust_principal?,
-            bootstrap: None,
-            role_given: true,
+            bootstrap: bootstrap?,
+            role_given: m.get("role").is_some() || d.role.is_some(),
             pos: node.pos,
         })
     }
@@ -845,6 +852,7 @@ impl Cx {
             None => Some(Vec::new()),
             Some(list) => self.manifests(list, &format!("{field}.manifests"), dir),
         };
+        let bootstrap = self.account_bootstrap(&m, d, dir);
         Some(Workload {
             name: name?,
             account: account?,
@@ -854,8 +862,8 @@ impl Cx {
             identity: identity?,
             manifests: manifests?,
             discovered: None,
-            bootstrap: None,
-            role_given: true,
+            bootstrap: bootstrap?,
+            role_given: m.get("role").is_some() || d.role.is_some(),
             pos: node.pos,
         })
     }
@@ -1021,6 +1029,7 @@ impl Cx {
             None => Some(None),
             Some(n) => self.identities_dir(n, &m.field("identities_dir"), dir).map(Some),
         };
+        let bootstrap = self.account_bootstrap(&m, d, dir);
         Some(OrgSelector {
             ou: ou?,
             tags: tags?,
@@ -1030,6 +1039,8 @@ impl Cx {
             external_id: external_id?,
             identity: identity?,
             identities_dir: identities_dir?,
+            bootstrap: bootstrap?,
+            role_given: m.get("role").is_some() || d.role.is_some(),
             pos: node.pos,
         })
     }
@@ -1142,6 +1153,127 @@ impl Cx {
         ok.then_some(out)
     }
 
+    /// An account's `bootstrap` (management, a workload, a selector): its own block replaces the
+    /// top-level one entirely, `false` is none, and without the key it inherits the top-level one.
+    /// `None` when invalid.
+    fn account_bootstrap(&mut self, m: &Map<'_>, d: &Defaults, dir: &Path) -> Option<Option<BootstrapSpec>> {
+        match m.get("bootstrap") {
+            None => Some(d.bootstrap.clone()),
+            Some(n) => self.bootstrap(n, &m.field("bootstrap"), dir, false),
+        }
+    }
+
+    /// A `bootstrap` value: `false` (`Some(None)`) or a block with exactly one of `config` and
+    /// `profile`, and `adopt`. `top`: the top-level key, which nothing is inherited into.
+    fn bootstrap(&mut self, node: &Node, field: &str, dir: &Path, top: bool) -> Option<Option<BootstrapSpec>> {
+        let expected = "`false` or a mapping with `config` or `profile`";
+        match &node.value {
+            Value::Map(_) => {}
+            Value::Scalar { text, quoted: false } if yaml_bool(text) == Some(false) => return Some(None),
+            Value::Scalar { text, quoted: false } if yaml_bool(text) == Some(true) => {
+                let hint = if top {
+                    "write a block: `bootstrap: { profile: capa }` (clusterawsadm's default set), `{ profile: dkp }` or `{ config: FILE }`"
+                } else {
+                    "write a block (`bootstrap: { profile: capa }`, `{ profile: dkp }` or `{ config: FILE }`), or leave `bootstrap` out to inherit the top-level one"
+                };
+                self.error_hint(node.pos, field, "`bootstrap: true` does not say which IAM to make", hint);
+                return None;
+            }
+            _ => {
+                self.error_hint(
+                    node.pos,
+                    field,
+                    format!("expected {expected}, found {}", node.describe()),
+                    "for example `bootstrap: { profile: capa }`",
+                );
+                return None;
+            }
+        }
+        let m = self.map(node, field, &keys::BOOTSTRAP)?;
+        let source = match (m.get("config"), m.get("profile")) {
+            (Some(c), Some(p)) => {
+                let later = if (p.pos.line, p.pos.col) > (c.pos.line, c.pos.col) { p } else { c };
+                self.error_hint(
+                    later.pos,
+                    field,
+                    "expected either `config` or `profile`, found both",
+                    "`config` names an AWSIAMConfiguration file, which says itself which IAM to make; keep one",
+                );
+                None
+            }
+            (Some(c), None) => self.bootstrap_config(c, &m.field("config"), dir).map(BootstrapSource::Config),
+            (None, Some(p)) => self.bootstrap_profile(p, &m.field("profile")).map(BootstrapSource::Profile),
+            (None, None) => {
+                if !m.misspelt("config") && !m.misspelt("profile") {
+                    self.error_hint(
+                        node.pos,
+                        field,
+                        "missing `config` or `profile` (which IAM to make)",
+                        "`config: FILE` names clusterawsadm's AWSIAMConfiguration file; `profile: capa` is clusterawsadm's default set, `profile: dkp` DKP's prerequisites",
+                    );
+                }
+                None
+            }
+        };
+        let adopt = match m.get("adopt") {
+            None => Some(false),
+            Some(a) => match &a.value {
+                Value::Scalar { text, quoted: false } if yaml_bool(text).is_some() => yaml_bool(text),
+                _ => {
+                    self.error(a.pos, &m.field("adopt"), format!("expected `true` or `false`, found {}", a.describe()));
+                    None
+                }
+            },
+        };
+        Some(Some(BootstrapSpec { source: source?, adopt: adopt?, pos: node.pos }))
+    }
+
+    /// `bootstrap.config`: clusterawsadm's `AWSIAMConfiguration` file, relative to this file. It
+    /// must exist here; `xacct-bootstrap` reads it.
+    fn bootstrap_config(&mut self, node: &Node, field: &str, dir: &Path) -> Option<ManifestRef> {
+        let written = self.string(node, field, "an AWSIAMConfiguration file path relative to this file")?;
+        let path = dir.join(&written);
+        if path.is_dir() {
+            self.error_hint(
+                node.pos,
+                field,
+                format!("bootstrap config `{written}` is a directory ({})", path.display()),
+                "name clusterawsadm's AWSIAMConfiguration file",
+            );
+            return None;
+        }
+        if !path.is_file() {
+            self.error_hint(
+                node.pos,
+                field,
+                format!("bootstrap config `{written}` does not exist (looked for {})", path.display()),
+                "paths are relative to the desired-state file",
+            );
+            return None;
+        }
+        Some(ManifestRef { written, path })
+    }
+
+    fn bootstrap_profile(&mut self, node: &Node, field: &str) -> Option<BootstrapProfile> {
+        let profiles = ["capa", "dkp"];
+        match node.as_str().filter(|_| !node.is_null()) {
+            Some("capa") => Some(BootstrapProfile::Capa),
+            Some("dkp") => Some(BootstrapProfile::Dkp),
+            Some(other) => {
+                let hint = match nearest(&other.to_lowercase(), &profiles) {
+                    Some(n) => format!("did you mean `{n}`?"),
+                    None => "`capa` is clusterawsadm's default set, `dkp` DKP's prerequisites; for another set, name an AWSIAMConfiguration file with `config`".to_string(),
+                };
+                self.error_hint(node.pos, field, format!("expected `capa` or `dkp`, found `{other}`"), hint);
+                None
+            }
+            None => {
+                self.error(node.pos, field, format!("expected `capa` or `dkp`, found {}", node.describe()));
+                None
+            }
+        }
+    }
+
     /// `identities_dir`: relative to the file like `manifests`. It need not exist yet (an empty
     /// directory does not survive a Git checkout); it must not be something other than a directory.
     fn identities_dir(&mut self, node: &Node, field: &str, dir: &Path) -> Option<ManifestRef> {
@@ -1206,6 +1338,8 @@ struct Defaults {
     allowed_namespaces: Option<AllowedNamespaces>,
     duration_seconds: Option<u32>,
     session_name: Option<String>,
+    /// The top-level `bootstrap`, which every account inherits unless it has its own.
+    bootstrap: Option<BootstrapSpec>,
 }
 
 fn default_role() -> RoleRef {
@@ -1223,6 +1357,25 @@ fn nearest<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
         .filter(|(d, k)| *d <= 2.max(k.len() / 3))
         .min()
         .map(|(_, k)| k)
+}
+
+/// `bootstrap` in `defaults`: it is a top-level key.
+fn defaults_key(key: &str) -> Option<(String, String)> {
+    (key == "bootstrap").then(|| {
+        (
+            "`bootstrap` is not a default: it is a top-level key, which every account inherits".to_string(),
+            "move it to the top level of the file; an account overrides it with its own `bootstrap`".to_string(),
+        )
+    })
+}
+
+/// A plain scalar YAML's core schema reads as a boolean.
+fn yaml_bool(text: &str) -> Option<bool> {
+    match text {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
 }
 
 /// The special unknown keys of a selector: a listed workload's keys, which a selector has not.

@@ -104,6 +104,8 @@ organization:
                 session_name: Some("capa-xacct".into()),
             },
             identities_dir: None,
+            bootstrap: None,
+            role_given: true,
             pos: first.pos,
         }
     );
@@ -124,6 +126,8 @@ organization:
                 session_name: Some("capa-tenant".into()),
             },
             identities_dir: Some(ManifestRef { written: "identities/".into(), path: dir().join("identities/") }),
+            bootstrap: None,
+            role_given: true,
             pos: second.pos,
         }
     );
@@ -462,7 +466,7 @@ fn misspelt_keys_get_a_did_you_mean() {
     );
     assert_eq!(
         e[1].hint.as_deref(),
-        Some("did you mean `tags`? valid keys here: `ou`, `tags`, `except`, `role`, `access`, `external_id`, `identity`, `identities_dir`")
+        Some("did you mean `tags`? valid keys here: `ou`, `tags`, `except`, `role`, `access`, `external_id`, `identity`, `identities_dir`, `bootstrap`")
     );
     assert!(e.iter().all(|d| d.message.starts_with("unknown key `")), "{e:#?}");
     // A misspelt `ou` is not reported again as missing; a misspelt `workloads` neither.

@@ -89,8 +89,8 @@ pub fn merge(spec: &Spec, discovery: &Discovery) -> Merged {
                 ou_path: f.ou_path.clone(),
                 org_id: discovery.organization.id.clone(),
             }),
-            bootstrap: None,
-            role_given: true,
+            bootstrap: sel.bootstrap.clone(),
+            role_given: sel.role_given,
             pos: sel.pos,
         });
     }
