@@ -60,7 +60,9 @@ static MOTO: OnceLock<Moto> = OnceLock::new();
 /// when needed, installed) on first use. A server started here dies with the test process.
 ///
 /// Blocks the calling thread while the server starts (about a second); safe to call from async
-/// tests.
+/// tests. The server has AWS's managed policies (`MOTO_IAM_LOAD_MANAGED_POLICIES=true`, as
+/// `scripts/lib/moto.sh` starts it), built only for accounts whose requests look at managed
+/// policies (`scripts/lib/moto-site/sitecustomize.py`), so a fresh account stays cheap.
 pub fn moto() -> &'static Moto {
     MOTO.get_or_init(|| match std::env::var(MOTO_URL_ENV) {
         Ok(url) if !url.trim().is_empty() => Moto {
