@@ -67,6 +67,7 @@ fn full() -> Value {
     json!({
         "version": 1,
         "partition": "aws",
+        "bootstrap": { "profile": "capa", "adopt": true },
         "backend": { "s3": { "bucket": "b", "key": "k", "region": "us-east-1" } },
         "defaults": {
             "role": { "name": "capa", "path": "/capa/" },
@@ -78,13 +79,15 @@ fn full() -> Value {
             "role": "capa",
             "access": { "profile": "mgmt" },
             "assume_policy": { "name": "xacct-assume", "grant": { "organization": "o-abcdefghij" } },
-            "trust_principal": "account_root"
+            "trust_principal": "account_root",
+            "bootstrap": false
         },
         "workloads": [
             {
                 "name": "dev", "account": "222222222222", "role": { "name": "capa" },
                 "access": { "assume_role": { "role_arn": "arn:aws:iam::222222222222:role/Admin" } },
-                "external_id": "dev-ext", "identity": { "name": "dev-id", "allowed_namespaces": ["a", "b"] }, "manifests": []
+                "external_id": "dev-ext", "identity": { "name": "dev-id", "allowed_namespaces": ["a", "b"] }, "manifests": [],
+                "bootstrap": { "profile": "dkp", "adopt": false }
             }
         ],
         "organization": {
@@ -94,7 +97,8 @@ fn full() -> Value {
                     "ou": "ou-ab12-11111111", "tags": { "capa": "enabled" }, "except": ["444444444444"],
                     "role": { "name": "capa" }, "access": { "profile": "tenants" }, "external_id": "tenant-ext",
                     "identity": { "allowed_namespaces": "all", "duration_seconds": 900, "session_name": "capa" },
-                    "identities_dir": "identities"
+                    "identities_dir": "identities",
+                    "bootstrap": false
                 },
                 { "ou": "r-ab12" }
             ]
@@ -161,7 +165,7 @@ fn required_paths(v: &Value, table: &keys::Table, at: &mut Vec<String>, out: &mu
 
 /// The tables a key's value schema is built from (matched by their property names).
 fn tables_in(schema: &Value) -> Vec<&'static keys::Table> {
-    let all: [&'static keys::Table; 18] = [
+    let all: [&'static keys::Table; 19] = [
         &keys::ROOT,
         &keys::BACKEND,
         &keys::BACKEND_LOCAL,
@@ -180,6 +184,7 @@ fn tables_in(schema: &Value) -> Vec<&'static keys::Table> {
         &keys::IDENTITY,
         &keys::ORGANIZATION,
         &keys::ORG_SELECTOR,
+        &keys::BOOTSTRAP,
     ];
     let mut found = Vec::new();
     let mut stack = vec![schema];
@@ -285,4 +290,50 @@ fn the_schema_checks_an_ou_and_tags_as_the_parser_does() {
     empty["organization"]["workloads"] = json!([]);
     assert!(!errors(&empty).is_empty());
     assert!(parse(&empty).is_err());
+}
+
+#[test]
+fn the_schema_checks_bootstrap_as_the_parser_does() {
+    // Accepted by both wherever `bootstrap` is: `false` or a block with one of config/profile.
+    for (at, good) in [
+        ("/bootstrap", json!(false)),
+        ("/management/bootstrap", json!({ "profile": "dkp" })),
+        ("/workloads/0/bootstrap", json!(false)),
+        ("/organization/workloads/1/bootstrap", json!({ "profile": "capa", "adopt": true })),
+    ] {
+        let mut v = full();
+        *insert(&mut v, at) = good;
+        assert_eq!(errors(&v), Vec::<String>::new(), "{at}");
+        parse(&v).unwrap_or_else(|d| panic!("{at}: {d}"));
+    }
+    // Refused by both.
+    for bad in [
+        json!(true),
+        json!({ "profile": "capa", "config": "capa-iam.yaml" }),
+        json!({ "adopt": true }),
+        json!({ "profile": "kdp" }),
+        json!({ "profile": "capa", "adopt": "yes" }),
+        json!({ "profile": "capa", "adpot": true }),
+        json!("capa"),
+    ] {
+        for at in
+            ["/bootstrap", "/management/bootstrap", "/workloads/0/bootstrap", "/organization/workloads/0/bootstrap"]
+        {
+            let mut v = full();
+            *insert(&mut v, at) = bad.clone();
+            let e = errors(&v);
+            assert!(
+                e.iter().any(|e| e.starts_with(&format!("{at}: ")) || e.starts_with(&format!("{at}/"))),
+                "{at} = {bad}: schema errors {e:#?}"
+            );
+            assert!(parse(&v).is_err(), "{at} = {bad}: the parser accepted it");
+        }
+    }
+}
+
+/// The value at JSON pointer `at` of `v`, created (null) in its parent object when absent.
+fn insert<'v>(v: &'v mut Value, at: &str) -> &'v mut Value {
+    let (parent, key) = at.rsplit_once('/').unwrap();
+    let p = if parent.is_empty() { v } else { v.pointer_mut(parent).unwrap() };
+    p.as_object_mut().unwrap().entry(key.to_string()).or_insert(Value::Null)
 }
