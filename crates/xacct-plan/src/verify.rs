@@ -37,7 +37,24 @@ impl OrgFactsSource for OrgFacts {
             .filter(|(a, _)| accounts.contains(*a))
             .map(|(a, f)| (a.clone(), f.clone()))
             .collect();
-        OrgFacts { by_account, calls: 0 }
+        OrgFacts { by_account, calls: 0, sts_calls: 0 }
+    }
+}
+
+/// What a [`FnSource`] function returns.
+pub type FactsFuture = std::pin::Pin<Box<dyn std::future::Future<Output = OrgFacts> + Send>>;
+
+/// An [`OrgFactsSource`] made of a function from the accounts to their facts (for callers that
+/// do not implement async traits).
+pub struct FnSource<F>(pub F);
+
+#[async_trait]
+impl<F> OrgFactsSource for FnSource<F>
+where
+    F: Fn(BTreeSet<String>) -> FactsFuture + Send + Sync,
+{
+    async fn facts(&self, accounts: &BTreeSet<String>) -> OrgFacts {
+        (self.0)(accounts.clone()).await
     }
 }
 
@@ -111,10 +128,10 @@ pub struct VerifyReport {
     /// `xacct verify` exits 1.
     #[serde(default)]
     pub errors: Vec<String>,
-    /// Every AWS call made, the Organizations ones included.
+    /// IAM and STS calls (those that obtained credentials to read Organizations included).
     pub aws_calls: u64,
-    /// Of those, the calls made to read AWS Organizations (with the `sts:AssumeRole` calls that
-    /// obtained credentials for it): 0 unless a policy conditions on the organization.
+    /// AWS Organizations API calls (one per page): 0 unless a policy conditions on the
+    /// organization of an account discovery did not place.
     #[serde(default)]
     pub organizations_calls: u64,
 }
@@ -225,6 +242,7 @@ pub async fn verify_with_org(spec: &Spec, cloud: Arc<dyn Cloud>, org: &dyn OrgFa
     }
     let mut facts = if ask.is_empty() { OrgFacts::default() } else { org.facts(&ask).await };
     report.organizations_calls = facts.calls;
+    let sts_for_organizations = facts.sts_calls;
     for w in &spec.workloads {
         if let Some(d) = &w.discovered {
             let at = AccountOrg { org_id: Some(d.org_id.clone()), ou_path: Some(d.ou_path.clone()) };
@@ -357,6 +375,6 @@ pub async fn verify_with_org(spec: &Spec, cloud: Arc<dyn Cloud>, org: &dyn OrgFa
         }
         report.checks.push(check);
     }
-    report.aws_calls = cloud.call_count() - before + report.organizations_calls;
+    report.aws_calls = cloud.call_count() - before + sts_for_organizations;
     report
 }

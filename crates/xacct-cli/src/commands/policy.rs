@@ -496,15 +496,14 @@ fn is_org_path(path: &str) -> bool {
     parts.len() >= 2 && ok(parts[0], "o-") && ok(parts[1], "r-") && parts[2..].iter().all(|p| ok(p, "ou-"))
 }
 
+/// One side's `…OrgID` and `…OrgPaths` values, and the keys left unknown.
+type OrgKeys = (Option<String>, Option<Vec<String>>, Vec<UnknownKey>);
+
 /// The `…OrgID` and `…OrgPaths` keys of one side (`principal` or `resource`) from its flags: the
 /// paths must be organization paths of one organization, the one `--…-org-id` names if given
 /// (else it is theirs); an org ID without paths leaves the paths unknown (they exist, but the
 /// request does not say what they are).
-fn org_keys(
-    side: &str,
-    id: Option<&str>,
-    paths: &[String],
-) -> anyhow::Result<(Option<String>, Option<Vec<String>>, Vec<UnknownKey>)> {
+fn org_keys(side: &str, id: Option<&str>, paths: &[String]) -> anyhow::Result<OrgKeys> {
     let (id_flag, paths_flag) = (format!("--{side}-org-id"), format!("--{side}-org-paths"));
     if let Some(bad) = paths.iter().find(|p| !is_org_path(p)) {
         bail!(

@@ -35,9 +35,12 @@ pub struct AccountOrg {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OrgFacts {
     pub by_account: BTreeMap<String, Result<AccountOrg, String>>,
-    /// Organizations API calls made to learn them (one per page), the [`MemberLookup`]s
+    /// Organizations API calls made to learn them (one per page), the [`MemberLookup`]s'
     /// included.
     pub calls: u64,
+    /// STS calls made to get credentials for those (`sts:AssumeRole` into the reader role and
+    /// into the accounts asked themselves).
+    pub sts_calls: u64,
 }
 
 impl OrgFacts {
@@ -53,12 +56,16 @@ impl OrgFacts {
                 (f.account.id.clone(), Ok(at))
             })
             .collect();
-        OrgFacts { by_account, calls: 0 }
+        OrgFacts { by_account, calls: 0, sts_calls: 0 }
     }
 
     /// Every account in `accounts` unreadable for the same reason.
     pub fn unreadable(accounts: impl IntoIterator<Item = String>, reason: &str) -> OrgFacts {
-        OrgFacts { by_account: accounts.into_iter().map(|a| (a, Err(reason.to_string()))).collect(), calls: 0 }
+        OrgFacts {
+            by_account: accounts.into_iter().map(|a| (a, Err(reason.to_string()))).collect(),
+            calls: 0,
+            sts_calls: 0,
+        }
     }
 
     /// What is known of `account`: `Err` with the reason when it was not read or could not be.
@@ -74,15 +81,34 @@ impl OrgFacts {
     pub fn merge(&mut self, other: OrgFacts) {
         self.by_account.extend(other.by_account);
         self.calls += other.calls;
+        self.sts_calls += other.sts_calls;
     }
 }
 
 /// `DescribeOrganization` as an account itself: which organization it is in.
 #[async_trait]
 pub trait MemberLookup: Send + Sync {
-    /// One `DescribeOrganization` made with `account`'s own credentials, and the calls it took
-    /// (the `sts:AssumeRole` that obtained them included).
+    /// One `DescribeOrganization` made with `account`'s own credentials, and the Organizations
+    /// calls it took (1, or 0 when it could not be sent).
     async fn describe_as(&self, account: &str) -> (Result<OrgSummary, OrgError>, u64);
+}
+
+/// What a [`FnMembers`] function returns.
+pub type DescribeFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = (Result<OrgSummary, OrgError>, u64)> + Send>>;
+
+/// A [`MemberLookup`] made of a function from the account ID (for callers that do not implement
+/// async traits).
+pub struct FnMembers<F>(pub F);
+
+#[async_trait]
+impl<F> MemberLookup for FnMembers<F>
+where
+    F: Fn(String) -> DescribeFuture + Send + Sync,
+{
+    async fn describe_as(&self, account: &str) -> (Result<OrgSummary, OrgError>, u64) {
+        (self.0)(account.to_string()).await
+    }
 }
 
 /// No way to ask an account itself: an account outside the organization read stays unknown.
@@ -233,5 +259,5 @@ pub async fn resolve(reader: &dyn Organization, accounts: &BTreeSet<String>, mem
         };
         by_account.insert(account.clone(), fact);
     }
-    OrgFacts { by_account, calls }
+    OrgFacts { by_account, calls, sts_calls: 0 }
 }
