@@ -206,6 +206,7 @@ fn an_unknown_profile() {
     for (written, hint) in [
         ("capaa", "did you mean `capa`?"),
         ("DKP", "did you mean `dkp`?"),
+        ("default", "`capa` is clusterawsadm's default set, `dkp` DKP's prerequisites; for another set, name an AWSIAMConfiguration file with `config`"),
         ("clusterawsadm", "`capa` is clusterawsadm's default set, `dkp` DKP's prerequisites; for another set, name an AWSIAMConfiguration file with `config`"),
     ] {
         let text = format!(
