@@ -114,16 +114,16 @@ organization:
 
 #[test]
 fn top_level_false_is_the_same_as_no_block() {
-    let s = spec(&format!(
-        "version: 1\nbootstrap: false\nmanagement: {{ account: \"111111111111\" }}\nworkloads:\n  - {{ name: dev, account: \"222222222222\" }}\n  - {{ name: edge, account: \"333333333333\", bootstrap: {{ profile: dkp, adopt: false }} }}\n"
-    ));
+    let s = spec(
+        "version: 1\nbootstrap: false\nmanagement: { account: \"111111111111\" }\nworkloads:\n  - { name: dev, account: \"222222222222\" }\n  - { name: edge, account: \"333333333333\", bootstrap: { profile: dkp, adopt: false } }\n"
+    );
     assert_eq!(s.management.bootstrap, None);
     assert_eq!(s.workloads[0].bootstrap, None);
     assert_eq!(s.workloads[1].bootstrap, profile(BootstrapProfile::Dkp, false, 6, 55));
     // YAML's other spellings of the booleans; `adopt` takes them too.
-    let s = spec(&format!(
-        "version: 1\nbootstrap: {{ profile: capa, adopt: True }}\nmanagement: {{ account: \"111111111111\", bootstrap: FALSE }}\nworkloads: []\n"
-    ));
+    let s = spec(
+        "version: 1\nbootstrap: { profile: capa, adopt: True }\nmanagement: { account: \"111111111111\", bootstrap: FALSE }\nworkloads: []\n"
+    );
     assert_eq!(s.management.bootstrap, None);
     let s = spec("version: 1\nbootstrap: { profile: capa, adopt: TRUE }\nmanagement: { account: \"111111111111\" }\nworkloads: []\n");
     assert_eq!(s.management.bootstrap, profile(BootstrapProfile::Capa, true, 2, 12));
@@ -157,9 +157,9 @@ fn role_given_says_whether_the_file_names_the_role() {
     assert_eq!(got, [false, true]);
 
     // `defaults.role` names it for every account, the management one included (it applies there).
-    let s = spec(&format!(
-        "version: 1\ndefaults: {{ role: capa }}\nmanagement: {{ account: \"111111111111\" }}\nworkloads:\n  - {{ name: dev, account: \"222222222222\" }}\norganization:\n  workloads: [{{ ou: r-ab12 }}]\n"
-    ));
+    let s = spec(
+        "version: 1\ndefaults: { role: capa }\nmanagement: { account: \"111111111111\" }\nworkloads:\n  - { name: dev, account: \"222222222222\" }\norganization:\n  workloads: [{ ou: r-ab12 }]\n"
+    );
     assert!(s.management.role_given);
     assert_eq!(s.management.role.name, "capa");
     assert!(s.workloads[0].role_given);
@@ -316,9 +316,9 @@ fn other_values_of_the_wrong_type() {
 
 #[test]
 fn bootstrap_is_not_a_default() {
-    let (line, col, field, message, hint) = one_error(&format!(
-        "version: 1\ndefaults:\n  bootstrap: {{ profile: capa }}\nmanagement: {{ account: \"111111111111\" }}\nworkloads: []\n"
-    ));
+    let (line, col, field, message, hint) = one_error(
+        "version: 1\ndefaults:\n  bootstrap: { profile: capa }\nmanagement: { account: \"111111111111\" }\nworkloads: []\n"
+    );
     assert_eq!((line, col, field.as_str()), (3, 3, "defaults.bootstrap"));
     assert_eq!(message, "`bootstrap` is not a default: it is a top-level key, which every account inherits");
     assert_eq!(
