@@ -361,5 +361,6 @@ async fn step(c: &Change, cloud: &dyn Cloud, written: &(dyn Fn() + Sync)) -> Res
             xacct_manifest::write_atomic(path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
         }
         (Target::Role { .. }, _) => Ok(()),
+        (Target::Iam { .. }, _) => Err("this xacct cannot apply bootstrap changes yet".to_string()),
     }
 }

@@ -37,6 +37,10 @@ pub async fn check_stale(plan: &Plan, state: Option<&State>, cloud: Arc<dyn Clou
             continue;
         }
         let now = match &c.target {
+            Target::Iam { .. } => {
+                moved.push(format!("{}: this xacct cannot check a bootstrap change of a saved plan yet", c.address));
+                continue;
+            }
             Target::Trust { account, role } => match cloud.get_role(account, role).await {
                 Ok(r) => r.map(|r| doc_fingerprint(&r.trust_policy)),
                 Err(e) => {

@@ -564,6 +564,10 @@ impl Cloud for AwsCloud {
     fn call_count(&self) -> u64 {
         self.counter.calls.load(Ordering::Relaxed)
     }
+
+    fn as_iam(&self) -> Option<&dyn xacct_plan::iam::IamCloud> {
+        Some(self)
+    }
 }
 
 #[cfg(test)]

@@ -178,6 +178,12 @@ pub trait Cloud: Send + Sync {
     async fn wait_consistent(&self, doc: &DocRef, document: Option<&str>) -> Result<(), CloudError>;
     /// How many AWS API calls this client has made so far (STS included).
     fn call_count(&self) -> u64;
+    /// The bootstrap interface of this client, where it has one (the SDK client and
+    /// [`MemoryIam`](crate::iam::memory::MemoryIam) do; [`MemoryCloud`](crate::memory::MemoryCloud)
+    /// does not, so planning a bootstrapped account on it is an error).
+    fn as_iam(&self) -> Option<&dyn crate::iam::IamCloud> {
+        None
+    }
 }
 
 #[cfg(test)]

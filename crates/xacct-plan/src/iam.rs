@@ -39,6 +39,7 @@
 //! they already check for concurrent edits.
 
 pub mod memory;
+pub mod step;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -225,7 +226,7 @@ impl fmt::Display for IamPrincipal {
 }
 
 /// A role to create.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct NewRole {
     pub name: String,
     /// `/` unless set.
@@ -250,7 +251,7 @@ impl NewRole {
 }
 
 /// A customer-managed policy to create.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewPolicy {
     pub name: String,
     pub path: String,
@@ -259,7 +260,7 @@ pub struct NewPolicy {
 }
 
 /// A user to create.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct NewUser {
     pub name: String,
     pub path: String,

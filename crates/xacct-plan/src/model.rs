@@ -59,6 +59,9 @@ pub enum Target {
     Manifest { path: String },
     /// A role that must exist (nothing is written).
     Role { account: String, role: String },
+    /// A bootstrap resource: one IAM entity (`name`; a policy by name) in `account` and the
+    /// parts of it xacct owns. `Change::write` holds the [`IamStep`](crate::iam::step::IamStep).
+    Iam { account: String, kind: xacct_spec::IamKind, name: String },
 }
 
 /// One resource's change. `before`/`after` are the owned part, for people; `live`/`write` are the

@@ -161,6 +161,7 @@ fn place(change: &Change) -> Option<String> {
         Target::InlinePolicy { account, role, policy } => {
             Some(format!("inline policy {policy} of role {role} in account {account}"))
         }
+        Target::Iam { account, kind, name } => Some(format!("{} {name} in account {account}", kind.noun())),
         Target::Role { .. } | Target::Manifest { .. } => None,
     }
 }
@@ -246,9 +247,10 @@ pub fn plan_markdown(plan: &Plan) -> String {
             let drift = if c.drift { text::drift_note(c, &plan.drift) } else { "" };
             let reason = c.reason.as_deref().map(md::cell).unwrap_or_default();
             let account = match &c.target {
-                Target::Role { account, .. } | Target::Trust { account, .. } | Target::InlinePolicy { account, .. } => {
-                    md::code(account)
-                }
+                Target::Role { account, .. }
+                | Target::Trust { account, .. }
+                | Target::InlinePolicy { account, .. }
+                | Target::Iam { account, .. } => md::code(account),
                 Target::Manifest { .. } => String::new(),
             };
             rows.push(format!(

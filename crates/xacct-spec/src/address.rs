@@ -21,13 +21,18 @@ pub enum Address {
     Iam { kind: IamKind, account: String, name: String },
 }
 
-/// The IAM resource kinds bootstrap makes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The IAM resource kinds bootstrap makes (serialized as their address kind, `iam_role`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum IamKind {
+    #[serde(rename = "iam_role")]
     Role,
+    #[serde(rename = "iam_instance_profile")]
     InstanceProfile,
+    #[serde(rename = "iam_policy")]
     Policy,
+    #[serde(rename = "iam_user")]
     User,
+    #[serde(rename = "iam_group")]
     Group,
 }
 
@@ -43,6 +48,17 @@ impl IamKind {
             IamKind::Policy => "iam_policy",
             IamKind::User => "iam_user",
             IamKind::Group => "iam_group",
+        }
+    }
+
+    /// How a person names it: `role`, `instance profile`, `managed policy`, `user`, `group`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            IamKind::Role => "role",
+            IamKind::InstanceProfile => "instance profile",
+            IamKind::Policy => "managed policy",
+            IamKind::User => "user",
+            IamKind::Group => "group",
         }
     }
 

@@ -800,6 +800,10 @@ impl Cloud for MemoryIam {
     fn call_count(&self) -> u64 {
         self.calls.load(Ordering::SeqCst)
     }
+
+    fn as_iam(&self) -> Option<&dyn IamCloud> {
+        Some(self)
+    }
 }
 
 #[cfg(test)]

@@ -181,6 +181,7 @@ impl World {
                 }
             }
             (Target::Role { .. }, _) => {}
+            (Target::Iam { .. }, _) => panic!("this test cloud applies no bootstrap change: {}", c.address),
         }
     }
 
