@@ -406,7 +406,7 @@ pub async fn plan(
     }
     for d in &mut diffed {
         mark_discovered(spec, &workloads, &mut d.change);
-        if leaving.contains(&d.change.address) {
+        if opts.removals != Removals::Destroy && leaving.contains(&d.change.address) {
             let Target::Trust { account, .. } = &d.change.target else { continue };
             d.change.reason = match d.change.action() {
                 Action::Delete => Some(format!("account {account} left the AWS Organizations selection")),

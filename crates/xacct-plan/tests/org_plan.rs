@@ -591,6 +591,7 @@ async fn destroy_has_no_guard_and_forgets_suspended_accounts() {
     assert!(p.applyable, "{:#?}", p.diagnostics);
     assert_eq!((p.summary.delete, p.summary.forget), (3, 1), "two statements and the assume policy; one forget");
     assert!(change(&p, "trust.account-222222222222").unreachable);
+    assert_eq!(change(&p, "trust.account-222222222223").reason.as_deref(), Some("no longer in the file"));
 }
 
 #[tokio::test]
@@ -625,4 +626,34 @@ async fn old_state_without_the_marker_still_loads() {
     .unwrap();
     assert!(!t.discovered());
     assert_eq!(serde_json::to_value(&t).unwrap().get("org_selector"), None);
+}
+
+#[tokio::test]
+async fn an_account_that_left_with_its_role_gone_is_forgotten_and_counts_as_a_removal() {
+    let (mut o, ids) = applied(4).await;
+    // Account 3 leaves, and its role is gone (the cloud rebuilt without it).
+    let cloud = Arc::new(MemoryCloud::new());
+    cloud.add_role(MGMT, ROLE, &o.w.cloud.trust(MGMT, ROLE).unwrap());
+    cloud.set_policy(MGMT, ROLE, POLICY, o.w.cloud.policy(MGMT, ROLE, POLICY).as_deref());
+    for id in &ids[..3] {
+        cloud.add_role(id, ROLE, &o.w.cloud.trust(id, ROLE).unwrap());
+    }
+    o.w.cloud = cloud;
+    let members: Vec<Member<'_>> = ids.iter().map(|id| active(OU_A, id, id)).collect();
+    let mut org = organization(&members);
+    org.move_account(&ids[3], OU_OUT);
+    let p = o.plan(&org, Removals::Guarded).await;
+    assert!(p.applyable, "{:#?}", p.diagnostics);
+    let c = change(&p, "trust.account-222222222225");
+    assert_eq!(c.action(), Action::Forget);
+    assert!(!c.unreachable);
+    assert_eq!(
+        c.reason.as_deref(),
+        Some("account 222222222225 left the AWS Organizations selection, and the statement is already gone")
+    );
+    // Two such (2 of 4) are refused like deletes.
+    org.move_account(&ids[2], OU_OUT);
+    let p = o.plan(&org, Removals::Guarded).await;
+    assert_eq!(errors(&p).len(), 1, "{:#?}", p.diagnostics);
+    assert!(errors(&p)[0].starts_with("refusing to remove 2 of the 4 trust statements"), "{:#?}", p.diagnostics);
 }
