@@ -94,6 +94,21 @@ impl AccountIam {
         self.policies.values().find(|p| p.arn == arn)
     }
 
+    /// The live fingerprint of one entity, as plans record it (`Change::live_fingerprint`) and
+    /// the saved-plan check compares it: the SHA-256 of its JSON as read; `None` when it is
+    /// absent (or its kind was not read). A policy is found by name.
+    pub fn fingerprint(&self, kind: xacct_spec::IamKind, name: &str) -> Option<String> {
+        use xacct_spec::IamKind;
+        let json = match kind {
+            IamKind::Role => self.roles.get(name).map(serde_json::to_vec),
+            IamKind::InstanceProfile => self.instance_profiles.get(name).map(serde_json::to_vec),
+            IamKind::Policy => self.policies.get(name).map(serde_json::to_vec),
+            IamKind::User => self.users.as_ref().and_then(|u| u.get(name)).map(serde_json::to_vec),
+            IamKind::Group => self.groups.as_ref().and_then(|g| g.get(name)).map(serde_json::to_vec),
+        }?;
+        Some(crate::model::sha256(&json.expect("IAM entities always serialize")))
+    }
+
     /// Whether the account holds nothing of the kinds read (what a full `destroy` leaves).
     pub fn is_empty(&self) -> bool {
         self.roles.is_empty()
