@@ -16,6 +16,13 @@ TARGET = "moto.iam.models"
 
 
 def _patch(m):
+    # Only a moto that has what this relies on is patched; any other is left as it is (slower,
+    # never wrong).
+    needed = ("IAMBackend", "load_iam_aws_managed_policies", "aws_managed_policies_data", "AWSManagedPolicy")
+    missing = [n for n in needed if not hasattr(m, n)]
+    if missing or not all(hasattr(m.IAMBackend, a) for a in ("_init_aws_policies", "_init_managed_policies")):
+        sys.stderr.write("xacct: moto-site: this moto differs (%s): AWS-managed policies load eagerly\n" % (missing or "IAMBackend"))
+        return
     backend = m.IAMBackend
     lazy = object()
     parsed = []
