@@ -121,6 +121,92 @@ pub enum IamOp {
     },
 }
 
+/// Whether two statements are the same statement, `Sid` included: `xacct-policy`'s statement
+/// equivalence in `partition` (`None`: inferred); statements that do not parse compare as JSON.
+pub fn statements_equivalent(a: &Value, b: &Value, partition: Option<&str>) -> bool {
+    match (xacct_policy::Statement::from_value(a), xacct_policy::Statement::from_value(b)) {
+        (Ok(x), Ok(y)) => x.equivalent_in(&y, partition),
+        _ => a == b,
+    }
+}
+
+/// What [`IamOp::EditTrust`] writes, decided on the live trust document `live`: every live
+/// statement stays as it is and where it is, except those equivalent to one in `remove` (and to
+/// none in `add`: a statement kept is not moved); then each statement of `add` that no remaining
+/// statement is equivalent to is appended. Equivalence is [`statements_equivalent`], `Sid`
+/// included, so a foreign statement that only resembles xacct's is never taken.
+///
+/// Returns `None` when nothing changes (a repeated or retried edit), so nothing is written.
+/// A document whose `Statement` is neither an object nor a list is an error.
+pub fn edit_trust_document(
+    live: &Value,
+    remove: &[Value],
+    add: &[Value],
+    partition: Option<&str>,
+) -> Result<Option<Value>, String> {
+    let listed = xacct_policy::statements(live).map_err(|e| e.to_string())?;
+    let in_list = |list: &[Value], s: &Value| list.iter().any(|x| statements_equivalent(x, s, partition));
+    let mut kept: Vec<Value> = Vec::with_capacity(listed.len() + add.len());
+    let mut changed = false;
+    for s in listed {
+        if in_list(remove, s) && !in_list(add, s) {
+            changed = true;
+        } else {
+            kept.push(s.clone());
+        }
+    }
+    for s in add {
+        if !in_list(&kept, s) {
+            kept.push(s.clone());
+            changed = true;
+        }
+    }
+    if !changed {
+        return Ok(None);
+    }
+    let mut doc = live.as_object().cloned().unwrap_or_default();
+    if !doc.contains_key("Version") {
+        doc.insert("Version".into(), Value::String("2012-10-17".into()));
+    }
+    doc.insert("Statement".into(), Value::Array(kept));
+    Ok(Some(Value::Object(doc)))
+}
+
+impl IamOp {
+    /// The IAM action the operation calls, for messages (`iam:CreateRole`).
+    pub fn action(&self) -> &'static str {
+        match self {
+            IamOp::CreateRole { .. } => "iam:CreateRole",
+            IamOp::UpdateRole { .. } => "iam:UpdateRole",
+            IamOp::EditTrust { .. } => "iam:UpdateAssumeRolePolicy",
+            IamOp::PutRolePolicy { .. } => "iam:PutRolePolicy",
+            IamOp::DeleteRolePolicy { .. } => "iam:DeleteRolePolicy",
+            IamOp::DeleteRole { .. } => "iam:DeleteRole",
+            IamOp::CreateInstanceProfile { .. } => "iam:CreateInstanceProfile",
+            IamOp::AddRoleToInstanceProfile { .. } => "iam:AddRoleToInstanceProfile",
+            IamOp::RemoveRoleFromInstanceProfile { .. } => "iam:RemoveRoleFromInstanceProfile",
+            IamOp::DeleteInstanceProfile { .. } => "iam:DeleteInstanceProfile",
+            IamOp::CreatePolicy { .. } => "iam:CreatePolicy",
+            IamOp::CreatePolicyVersion { .. } => "iam:CreatePolicyVersion",
+            IamOp::DeletePolicy { .. } => "iam:DeletePolicy",
+            IamOp::Attach { to: IamPrincipal::Role(_), .. } => "iam:AttachRolePolicy",
+            IamOp::Attach { to: IamPrincipal::User(_), .. } => "iam:AttachUserPolicy",
+            IamOp::Attach { to: IamPrincipal::Group(_), .. } => "iam:AttachGroupPolicy",
+            IamOp::Detach { to: IamPrincipal::Role(_), .. } => "iam:DetachRolePolicy",
+            IamOp::Detach { to: IamPrincipal::User(_), .. } => "iam:DetachUserPolicy",
+            IamOp::Detach { to: IamPrincipal::Group(_), .. } => "iam:DetachGroupPolicy",
+            IamOp::CreateUser { .. } => "iam:CreateUser",
+            IamOp::DeleteUser { .. } => "iam:DeleteUser",
+            IamOp::CreateGroup { .. } => "iam:CreateGroup",
+            IamOp::DeleteGroup { .. } => "iam:DeleteGroup",
+            IamOp::AddUserToGroup { .. } => "iam:AddUserToGroup",
+            IamOp::RemoveUserFromGroup { .. } => "iam:RemoveUserFromGroup",
+            IamOp::PutUserPolicy { .. } => "iam:PutUserPolicy",
+            IamOp::DeleteUserPolicy { .. } => "iam:DeleteUserPolicy",
+        }
+    }
+}
+
 impl IamStep {
     /// The step as `Change::write` carries it.
     pub fn to_write(&self) -> String {
@@ -157,5 +243,37 @@ mod tests {
         let text = step.to_write();
         assert!(text.contains(r#""op":"create_instance_profile""#), "{text}");
         assert_eq!(IamStep::from_write(&text).unwrap(), step);
+    }
+
+    #[test]
+    fn edit_trust_keeps_every_other_statement_in_place() {
+        use serde_json::json;
+        let foreign = json!({"Sid": "Theirs", "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"});
+        let xacct = json!({"Sid": "XacctDev", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:role/r"}, "Action": "sts:AssumeRole"});
+        let old = json!({"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"}, "Action": "sts:AssumeRole"});
+        // Equivalent to `old` written differently (a one-element action list): still removed.
+        let old_live =
+            json!({"Effect": "Allow", "Principal": {"Service": ["eks.amazonaws.com"]}, "Action": ["sts:AssumeRole"]});
+        let new = json!({"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]});
+        let live = json!({"Version": "2012-10-17", "Statement": [foreign, old_live, xacct]});
+        let edited = edit_trust_document(&live, &[old.clone()], &[new.clone()], Some("aws")).unwrap().unwrap();
+        assert_eq!(edited, json!({"Version": "2012-10-17", "Statement": [foreign, xacct, new]}));
+        // Again: nothing to write.
+        assert_eq!(edit_trust_document(&edited, &[old.clone()], &[new.clone()], Some("aws")).unwrap(), None);
+        // A statement in both lists stays where it is.
+        assert_eq!(edit_trust_document(&edited, &[new.clone()], &[new.clone()], None).unwrap(), None);
+        // A foreign statement that differs from xacct's only by its Sid is not xacct's.
+        let mut lookalike = old.clone();
+        lookalike["Sid"] = json!("Theirs2");
+        let live = json!({"Version": "2012-10-17", "Statement": lookalike});
+        assert_eq!(edit_trust_document(&live, &[old.clone()], &[], None).unwrap(), None);
+        // A single statement object becomes a list when something is added.
+        let edited = edit_trust_document(&live, &[], &[new.clone()], None).unwrap().unwrap();
+        assert_eq!(edited, json!({"Version": "2012-10-17", "Statement": [lookalike, new]}));
+        let bad = json!({"Version": "2012-10-17", "Statement": "x"});
+        assert_eq!(
+            edit_trust_document(&bad, &[], &[new], None).unwrap_err(),
+            "invalid `Statement`: expected an object or an array, found a string"
+        );
     }
 }
