@@ -321,7 +321,9 @@ fn record(state: &mut State, c: &Change) {
 /// Run one step. `written` is called once a write to IAM has landed, before waiting until IAM
 /// reads it back.
 async fn step(c: &Change, cloud: &dyn Cloud, written: &(dyn Fn() + Sync)) -> Result<(), String> {
-    if !c.action().writes() || c.write.is_none() && c.action() != Action::Delete {
+    // A bootstrap change always carries its step (its absence is an error, not nothing to do).
+    let bootstrap = matches!(c.target, Target::Iam { .. });
+    if !c.action().writes() || c.write.is_none() && c.action() != Action::Delete && !bootstrap {
         return Ok(());
     }
     let err = |e: CloudError| e.to_string();
@@ -361,6 +363,6 @@ async fn step(c: &Change, cloud: &dyn Cloud, written: &(dyn Fn() + Sync)) -> Res
             xacct_manifest::write_atomic(path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
         }
         (Target::Role { .. }, _) => Ok(()),
-        (Target::Iam { .. }, _) => Err("this xacct cannot apply bootstrap changes yet".to_string()),
+        (Target::Iam { .. }, _) => crate::iam_step::run(c, cloud, written).await,
     }
 }

@@ -13,6 +13,7 @@
 mod errored;
 mod events;
 mod executor;
+mod iam_step;
 mod stale;
 
 pub use errored::{save_errored_state, ERRORED_STATE_FILE};

@@ -1,8 +1,11 @@
 //! A saved plan is applied only if nothing it read has moved since.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use xacct_plan::{doc_fingerprint, sha256, Action, Cloud, Plan, Target};
+use xacct_plan::iam::{AccountIam, ReadScope};
+use xacct_plan::{doc_fingerprint, sha256, Action, Change, Cloud, Plan, Target};
+use xacct_spec::IamKind;
 use xacct_state::State;
 
 /// Why a saved plan is stale: one line per thing that moved.
@@ -11,7 +14,8 @@ use xacct_state::State;
 pub struct Stale(pub Vec<String>);
 
 /// Check state lineage and serial, then re-read every live document the plan's steps touch and
-/// compare its fingerprint with the one the plan recorded.
+/// compare its fingerprint with the one the plan recorded. A bootstrap change's entity is
+/// compared as [`AccountIam::fingerprint`] gives it, from one bulk read per account.
 pub async fn check_stale(plan: &Plan, state: Option<&State>, cloud: Arc<dyn Cloud>) -> Result<(), Stale> {
     let mut moved = Vec::new();
     if !plan.refreshed {
@@ -31,15 +35,37 @@ pub async fn check_stale(plan: &Plan, state: Option<&State>, cloud: Arc<dyn Clou
             plan.serial.map_or("(no state)".into(), |s| s.to_string())
         ));
     }
-    for c in &plan.changes {
-        // A no-op writes nothing; an unreachable account (closed or suspended) was never read.
-        if c.action() == Action::NoOp && c.kind != "role" || c.unreachable {
-            continue;
+    // A no-op writes nothing; an unreachable account (closed or suspended) was never read.
+    let checked = |c: &&Change| !(c.action() == Action::NoOp && c.kind != "role" || c.unreachable);
+    // Bootstrap changes: each account read once, in bulk (users and groups only when a change
+    // there is one), when the first of its changes is checked.
+    let mut scopes: BTreeMap<&str, ReadScope> = BTreeMap::new();
+    for c in plan.changes.iter().filter(checked) {
+        if let Target::Iam { account, kind, .. } = &c.target {
+            let scope = scopes.entry(account.as_str()).or_default();
+            scope.users |= matches!(kind, IamKind::User | IamKind::Group);
         }
+    }
+    let mut accounts: BTreeMap<&str, Result<AccountIam, String>> = BTreeMap::new();
+    for c in plan.changes.iter().filter(checked) {
         let now = match &c.target {
-            Target::Iam { .. } => {
-                moved.push(format!("{}: this xacct cannot check a bootstrap change of a saved plan yet", c.address));
-                continue;
+            Target::Iam { account, kind, name } => {
+                if !accounts.contains_key(account.as_str()) {
+                    let read = match cloud.as_iam() {
+                        None => Err("this cloud cannot read bootstrap resources".to_string()),
+                        Some(iam) => {
+                            iam.read_account(account, scopes[account.as_str()]).await.map_err(|e| e.to_string())
+                        }
+                    };
+                    accounts.insert(account.as_str(), read);
+                }
+                match &accounts[account.as_str()] {
+                    Ok(iam) => iam.fingerprint(*kind, name),
+                    Err(e) => {
+                        moved.push(format!("{}: cannot re-read: {e}", c.address));
+                        continue;
+                    }
+                }
             }
             Target::Trust { account, role } => match cloud.get_role(account, role).await {
                 Ok(r) => r.map(|r| doc_fingerprint(&r.trust_policy)),
@@ -72,7 +98,11 @@ pub async fn check_stale(plan: &Plan, state: Option<&State>, cloud: Arc<dyn Clou
                 (None, Some(_)) => "appeared",
                 _ => "changed",
             };
-            moved.push(format!("{}: the live document {what} since the plan was made", c.address));
+            let thing = match &c.target {
+                Target::Iam { kind, .. } => kind.noun(),
+                _ => "document",
+            };
+            moved.push(format!("{}: the live {thing} {what} since the plan was made", c.address));
         }
     }
     if moved.is_empty() {
