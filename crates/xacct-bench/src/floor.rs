@@ -23,7 +23,7 @@ pub struct Measured {
     pub wall: Duration,
     /// IAM and STS calls.
     pub calls: u64,
-    /// AWS Organizations calls (the reader's `sts:AssumeRole` included); 0 without discovery.
+    /// AWS Organizations calls, one per page; 0 without discovery.
     pub org_calls: u64,
 }
 

@@ -53,7 +53,7 @@ const USAGE: &str =
                   before timing (default: 1000; `none` for none; also $XACCT_BENCH_ORG)
   --rounds        measurements of each side, interleaved; the median is printed (default: 3)
   --parallelism   xacct's --parallelism, mirrored by the floor (default: 10)
-  --reset-emulator  empty the emulator before each plan size and before each apply run, so every
+  --reset-emulator  empty the emulator before each plan size, apply run and organization, so every
                   run meets an emulator holding only its own accounts (moto slows down as it holds
                   more); only for an emulator of your own";
 
@@ -315,7 +315,7 @@ async fn run(o: Options) -> anyhow::Result<()> {
     for r in &rows {
         if let Some((xo, fo)) = r.org_calls {
             println!(
-                "{}, {}: AWS Organizations calls xacct {xo}, floor {fo} (the reader's AssumeRole included); IAM and STS calls xacct {}, floor {}.",
+                "{}, {}: AWS Organizations calls xacct {xo}, floor {fo}; IAM and STS calls xacct {}, floor {} (each side also assumes the reader role once, in neither count).",
                 r.bench, r.n, r.xacct_calls, r.floor_calls
             );
         }
@@ -331,7 +331,7 @@ async fn run(o: Options) -> anyhow::Result<()> {
     println!(
         "{}",
         if o.reset {
-            "conditions: the emulator was emptied before each plan size and before each apply run, so every run met an emulator holding only its own accounts."
+            "conditions: the emulator was emptied before each plan size, each apply run and each organization, so every run met an emulator holding only its own accounts."
         } else {
             "conditions: the emulator was NOT emptied between runs (no --reset-emulator): later runs met a fuller emulator."
         }
