@@ -56,5 +56,5 @@ pub use error::{Diagnostic, ManifestError};
 pub use io::{unified_diff, write_atomic};
 pub use manifest::Manifest;
 pub use model::{AllowedNamespaces, IdentityRef, IdentitySpec, Target, TargetKind};
-pub use patch::{patch, patch_file, Patched};
+pub use patch::{identity_document, patch, patch_file, Patched};
 pub use record::{unpatch, ObjectRef, PatchRecord, PatchStep, RecordedEdit, RECORD_FORMAT_VERSION};

@@ -432,7 +432,48 @@ fn namespace_warnings(cx: &mut Ctx<'_>, found: &[Found<'_>], spec: &IdentitySpec
     }
 }
 
+/// The `AWSClusterRoleIdentity` described by `spec` as a file of its own: the same document
+/// [`patch`] appends to a manifest (infrastructure API `v1beta2`, two-space indentation, `\n`
+/// line endings), without the leading `---`. For a file xacct owns whole.
+pub fn identity_document(spec: &IdentitySpec) -> Result<String, ManifestError> {
+    validate(spec)?;
+    let empty = Manifest::parse(Path::new(""), "")?;
+    let text = append_identity(&empty, spec, "v1beta2");
+    Ok(text.strip_prefix("---\n").map(str::to_string).unwrap_or(text))
+}
+
 /// Patches the file at `path` and returns the result without writing it.
 pub fn patch_file(path: &Path, spec: &IdentitySpec) -> Result<Patched, ManifestError> {
     patch(&Manifest::read(path)?, spec)
+}
+
+#[cfg(test)]
+mod identity_document_tests {
+    use super::*;
+
+    #[test]
+    fn is_the_document_patch_appends() {
+        let spec = IdentitySpec {
+            name: "tenant-a".into(),
+            role_arn: "arn:aws:iam::222222222222:role/capa".into(),
+            allowed_namespaces: AllowedNamespaces::List(Vec::new()),
+            external_id: Some("x-1".into()),
+            duration_seconds: None,
+            session_name: None,
+        };
+        let doc = identity_document(&spec).unwrap();
+        assert_eq!(
+            doc,
+            "apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: AWSClusterRoleIdentity\nmetadata:\n  name: tenant-a\nspec:\n  allowedNamespaces:\n    list: []\n  roleARN: arn:aws:iam::222222222222:role/capa\n  externalID: x-1\n  sourceIdentityRef:\n    kind: AWSClusterControllerIdentity\n    name: default\n"
+        );
+        let m = Manifest::parse(
+            Path::new("c.yaml"),
+            "apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: AWSCluster\nmetadata:\n  name: c\nspec: {}\n",
+        )
+        .unwrap();
+        let patched = patch(&m, &spec).unwrap();
+        assert!(patched.text.ends_with(&format!("---\n{doc}")), "{}", patched.text);
+        let bad = IdentitySpec { name: "Tenant A".into(), ..spec };
+        assert!(identity_document(&bad).is_err());
+    }
 }
