@@ -5,6 +5,7 @@
 //! It decides what would change and why; it never writes (the executor in `xacct-apply` does)
 //! and never prints (the views in `xacct-render` do). Its only AWS knowledge is the `Cloud` trait.
 
+pub mod bootstrap;
 pub mod cloud;
 mod diff;
 pub mod drift;

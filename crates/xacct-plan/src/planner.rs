@@ -74,6 +74,7 @@ pub(crate) struct Stored {
     pub trust: BTreeMap<Address, StoredTrust>,
     pub policy: Option<StoredPolicy>,
     pub manifests: BTreeMap<Address, StoredManifest>,
+    pub iam: BTreeMap<Address, crate::bootstrap::StoredIam>,
 }
 
 pub(crate) fn stored(state: Option<&State>) -> Result<Stored, String> {
@@ -92,9 +93,7 @@ pub(crate) fn stored(state: Option<&State>) -> Result<Stored, String> {
             }
             Address::Role(_) => {}
             Address::Iam { .. } => {
-                return Err(format!(
-                    "state entry `{addr}` is a bootstrap resource, which this xacct cannot plan yet: use the xacct that wrote it"
-                ))
+                out.iam.insert(a.clone(), serde_json::from_value(r.attributes.clone()).map_err(bad)?);
             }
         }
     }
@@ -147,7 +146,17 @@ pub async fn plan(
         plan.summarize(0);
         return plan;
     }
-    let desired = spec.desired();
+    let prepared = match crate::bootstrap::prepare(spec) {
+        Ok(p) => p,
+        Err(errors) => {
+            plan.diagnostics.extend(errors.iter().map(crate::bootstrap::plan_diagnostic));
+            plan.summarize(0);
+            return plan;
+        }
+    };
+    plan.diagnostics.extend(prepared.warnings.iter().map(crate::bootstrap::plan_diagnostic));
+    let spec = &prepared.spec;
+    let desired = crate::bootstrap::desired(&prepared);
     let calls_before = cloud.call_count();
     let moves = renamed(spec, &desired, &stored);
     // Accounts Organizations reports closed or suspended: what state holds in them is forgotten
@@ -182,8 +191,11 @@ pub async fn plan(
     if let Some(p) = &stored.policy {
         set.policies.insert((p.account.clone(), p.role.clone(), p.policy.clone()));
     }
+    let boot = crate::bootstrap::Run::start(&prepared, &stored.iam, &mut set, &cloud, opts).await;
     let live = if opts.refresh {
-        refresh(cloud.clone(), &set, opts.parallelism, progress).await
+        let mut live = refresh(cloud.clone(), &set, opts.parallelism, progress).await;
+        boot.fill(&mut live, &spec.partition);
+        live
     } else {
         live_from_state(&set, &stored)
     };
@@ -430,7 +442,7 @@ pub async fn plan(
     }
 
     if opts.refresh {
-        check_limits(spec, &mut plan, &cloud).await;
+        check_limits(spec, &mut plan, &cloud, &boot).await;
     } else {
         plan.diagnostics.push(crate::model::Diagnostic {
             severity: crate::model::Level::Warning,
@@ -439,7 +451,9 @@ pub async fn plan(
             hint: Some("this plan cannot be applied; plan again with refresh to apply".into()),
         });
     }
+    boot.finish(&mut plan);
     order(&desired.graph, &mut plan);
+    crate::bootstrap::order_removals(&mut plan);
     if !opts.targets.is_empty() {
         restrict(&desired.graph, &opts.targets, &mut plan);
     }
@@ -688,7 +702,7 @@ fn check_session_duration(w: Option<&xacct_spec::Workload>, addr: &Address, role
 
 /// Limits real IAM enforces and the emulator does not: trust size against the account's quota,
 /// and the management role's inline-policy budget.
-async fn check_limits(spec: &Spec, plan: &mut Plan, cloud: &Arc<dyn Cloud>) {
+async fn check_limits(spec: &Spec, plan: &mut Plan, cloud: &Arc<dyn Cloud>, boot: &crate::bootstrap::Run) {
     let mut diags = Vec::new();
     for c in &plan.changes {
         let Some(doc) = c.write.as_deref() else { continue };
@@ -710,6 +724,8 @@ async fn check_limits(spec: &Spec, plan: &mut Plan, cloud: &Arc<dyn Cloud>) {
                     ));
                 }
             }
+            // A bulk-read account's inline budget is checked by bootstrap (with its set's policies).
+            (Target::InlinePolicy { account, .. }, _) if boot.is_bulk(account) => {}
             (Target::InlinePolicy { account, role, policy: name }, Action::Create | Action::Update) => {
                 let ours = policy::iam_size(doc);
                 let mut others = 0;

@@ -121,11 +121,15 @@ impl Spec {
     pub fn desired(&self) -> Desired {
         let mut resources = BTreeMap::new();
         let mut graph = Graph::new();
-        let mgmt_role = Address::Role("management".into());
-        resources.insert(
-            mgmt_role.clone(),
-            DesiredResource::Role { account: self.management.account.clone(), role: self.management.role.clone() },
-        );
+        // A bootstrapped account's role is xacct's own `iam_role` (added by `xacct-plan`, which
+        // renders the bootstrap set), not a precondition.
+        let mgmt_role = role_node("management", &self.management.role, self.management.bootstrap.is_some());
+        if self.management.bootstrap.is_none() {
+            resources.insert(
+                mgmt_role.clone(),
+                DesiredResource::Role { account: self.management.account.clone(), role: self.management.role.clone() },
+            );
+        }
         graph.add(mgmt_role.clone());
         if !self.workloads.is_empty() {
             resources.insert(
@@ -140,9 +144,12 @@ impl Spec {
             graph.depends_on(&Address::AssumePolicy, &mgmt_role);
         }
         for w in &self.workloads {
-            let role = Address::Role(w.name.clone());
+            let role = role_node(&w.name, &w.role, w.bootstrap.is_some());
             let trust = Address::Trust(w.name.clone());
-            resources.insert(role.clone(), DesiredResource::Role { account: w.account.clone(), role: w.role.clone() });
+            if w.bootstrap.is_none() {
+                resources
+                    .insert(role.clone(), DesiredResource::Role { account: w.account.clone(), role: w.role.clone() });
+            }
             resources.insert(
                 trust.clone(),
                 DesiredResource::Trust {
@@ -179,5 +186,15 @@ impl Spec {
             }
         }
         Desired { resources, graph }
+    }
+}
+
+/// The graph node of account `name`'s CAPA role: `role.<name>` (a precondition), or for a
+/// bootstrapped account `iam_role.<name>["<role>"]`, the role xacct makes.
+pub fn role_node(name: &str, role: &RoleRef, bootstrapped: bool) -> Address {
+    if bootstrapped {
+        Address::Iam { kind: crate::address::IamKind::Role, account: name.to_string(), name: role.name.clone() }
+    } else {
+        Address::Role(name.to_string())
     }
 }
