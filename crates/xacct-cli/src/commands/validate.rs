@@ -4,7 +4,14 @@ use crate::args::{Global, ValidateArgs};
 use crate::{Outcome, Printer};
 
 pub fn run(global: &Global, args: &ValidateArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let result = xacct_spec::load(&global.file);
+    // The bootstrap configurations are read and checked too (no network).
+    let result = xacct_spec::load(&global.file).and_then(|mut l| match xacct_plan::bootstrap::prepare(&l.spec) {
+        Ok(p) => {
+            l.warnings.extend(p.warnings);
+            Ok(l)
+        }
+        Err(errors) => Err(xacct_spec::Diagnostics(errors)),
+    });
     if args.json {
         let (valid, diags) = match &result {
             Ok(l) => (true, l.warnings.clone()),
