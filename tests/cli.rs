@@ -11,6 +11,13 @@ fn validate_accepts_the_examples() {
         r.assert_code(0);
         assert!(r.stderr.contains("is valid"), "{}", r.stderr);
     }
+    let r = xacct(&["validate", "-f", "examples/organization/xacct.yaml"]);
+    r.assert_code(0);
+    assert_eq!(
+        r.stderr.trim_end(),
+        "examples/organization/xacct.yaml is valid: management account 111111111111, 1 listed workload, 0 manifests, \
+         2 AWS Organizations selectors (their accounts are read by `plan`)"
+    );
 }
 
 #[test]
@@ -178,7 +185,7 @@ fn the_committed_schema_is_what_xacct_schema_prints() {
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["required"], serde_json::json!(["version", "management"]));
     assert_eq!(v["anyOf"], serde_json::json!([{ "required": ["workloads"] }, { "required": ["organization"] }]));
-    for ex in ["two-accounts", "tiers", "eks"] {
+    for ex in ["two-accounts", "tiers", "eks", "organization"] {
         let text = std::fs::read_to_string(common::root().join(format!("examples/{ex}/xacct.yaml"))).unwrap();
         assert!(text.starts_with("# yaml-language-server: $schema=../../docs/xacct.schema.json\n"), "{ex}");
     }

@@ -28,11 +28,20 @@ pub fn run(global: &Global, args: &ValidateArgs, printer: &Printer) -> anyhow::R
             }
             let s = &loaded.spec;
             let manifests: usize = s.workloads.iter().map(|w| w.manifests.len()).sum();
+            // Discovered workloads are known only once Organizations is read (`plan`).
+            let selectors = match &s.organization {
+                Some(o) => format!(
+                    ", {} (their accounts are read by `plan`)",
+                    super::plural(o.selectors.len(), "AWS Organizations selector")
+                ),
+                None => String::new(),
+            };
+            let workloads = if s.organization.is_some() { "listed workload" } else { "workload" };
             printer.status(&format!(
-                "{} is valid: management account {}, {}, {}",
+                "{} is valid: management account {}, {}, {}{selectors}",
                 global.file.display(),
                 s.management.account,
-                super::plural(s.workloads.len(), "workload"),
+                super::plural(s.workloads.len(), workloads),
                 super::plural(manifests, "manifest")
             ));
             Ok(Outcome::Success)
