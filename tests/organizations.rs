@@ -80,7 +80,7 @@ impl World {
         };
         for (key, name, ou, tagged) in LAYOUT {
             let tags: &[(&str, &str)] = if tagged { &[("capa", "enabled")] } else { &[] };
-            let id = w.create_account(name, &w.ou(ou).to_string(), tags).await;
+            let id = w.create_account(name, w.ou(ou), tags).await;
             w.ids.insert(key, id);
         }
         w.org.close_account(&w.ids["team-closed"]).await;
@@ -242,7 +242,7 @@ async fn discovery_plans_joins_leaves_closures_and_refuses_a_mass_removal() {
     w.run(&["plan", "--detailed-exitcode"]).assert_code(0);
 
     // A new account in the nested OU is the only change of the next plan.
-    let new = w.create_account("Deep New", &w.deep.clone(), &[]).await;
+    let new = w.create_account("Deep New", &w.deep, &[]).await;
     let plan = w.plan(&[]);
     assert_eq!(writes(&plan), pairs(&[("trust.deep-new", "create")]), "{:#}", plan["changes"]);
     let target = changes(&plan).into_iter().find(|(a, _, _)| a == "trust.deep-new").unwrap().2;
