@@ -712,3 +712,92 @@ async fn a_cloud_without_the_bootstrap_interface_is_an_error_naming_the_account(
         .any(|e| e.starts_with(&format!("cannot read the IAM of account {MGMT} (`management`) in bulk"))));
     assert!(!p.applyable);
 }
+
+const CONFIG_HEAD: &str =
+    "apiVersion: bootstrap.aws.infrastructure.cluster.x-k8s.io/v1beta1\nkind: AWSIAMConfiguration\nspec:\n";
+
+/// Only the management account, bootstrapped from `capa-iam.yaml`.
+const MGMT_CONFIG: &str =
+    "version: 1\nmanagement: { account: \"111111111111\", bootstrap: { config: capa-iam.yaml } }\nworkloads: []\n";
+
+#[tokio::test]
+async fn the_bootstrap_user_and_group_are_read_only_when_the_set_has_them() {
+    let mut w = World::new(MGMT_CONFIG);
+    w.write("capa-iam.yaml", &format!("{CONFIG_HEAD}  bootstrapUser:\n    enable: true\n"));
+    let p = w.converge().await;
+    assert!(errors(&p).is_empty(), "{:#?}", p.diagnostics);
+    let user = p.changes.iter().find(|c| c.kind == "iam_user").expect("an iam_user change");
+    let group = p.changes.iter().find(|c| c.kind == "iam_group").expect("an iam_group change");
+    assert_eq!(user.action(), Action::Create);
+    assert!(user.depends_on.contains(&group.address), "{:?}", user.depends_on);
+    let ops = step(user);
+    assert!(matches!(&ops[0], IamOp::CreateUser { .. }), "{ops:?}");
+    assert!(ops.iter().any(|o| matches!(o, IamOp::AddUserToGroup { .. })), "{ops:?}");
+    let s = w.iam.snapshot(MGMT);
+    assert_eq!(s.users.as_ref().unwrap().len(), 1);
+    assert_eq!(s.groups.as_ref().unwrap().len(), 1);
+    w.iam.reset_calls();
+    let again = w.plan().await;
+    assert!(!again.has_changes(), "{:#?}", pending(&again));
+    assert_eq!(again.summary.aws_calls, 1, "one page holds roles, policies, the user and the group");
+}
+
+#[tokio::test]
+async fn more_than_ten_attachments_read_the_account_quota() {
+    let arns: Vec<String> = (0..9).map(|i| format!("\"arn:aws:iam::aws:policy/Extra{i}\"")).collect();
+    let w = World::new(MGMT_CONFIG);
+    w.write("capa-iam.yaml", &format!("{CONFIG_HEAD}  nodes:\n    extraPolicyAttachments: [{}]\n", arns.join(", ")));
+    w.iam.set_attached_policies_quota(10);
+    let p = w.plan().await;
+    let errs = errors(&p);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert!(errs[0].contains(&n("nodes")), "{errs:#?}");
+    // The bulk read and GetAccountSummary.
+    assert_eq!(p.summary.aws_calls, 2);
+    w.iam.set_attached_policies_quota(20);
+    w.iam.reset_calls();
+    let p = w.plan().await;
+    assert!(errors(&p).is_empty(), "{:#?}", p.diagnostics);
+    assert_eq!(p.summary.aws_calls, 2);
+    // At most 10: the quota is not read.
+    w.write(
+        "capa-iam.yaml",
+        &format!("{CONFIG_HEAD}  nodes:\n    extraPolicyAttachments: [{}]\n", arns[..5].join(", ")),
+    );
+    w.iam.reset_calls();
+    let p = w.plan().await;
+    assert!(errors(&p).is_empty(), "{:#?}", p.diagnostics);
+    assert_eq!(p.summary.aws_calls, 1);
+}
+
+#[tokio::test]
+async fn a_plan_from_state_alone_reads_nothing() {
+    let mut w = World::new(BOTH);
+    w.converge().await;
+    w.iam.reset_calls();
+    let p = w.plan_with(&w.spec(), &PlanOptions { refresh: false, ..PlanOptions::default() }).await;
+    assert!(errors(&p).is_empty(), "{:#?}", p.diagnostics);
+    assert!(!p.applyable);
+    assert_eq!(w.iam.call_count(), 0);
+}
+
+#[tokio::test]
+async fn a_target_keeps_the_bootstrap_entities_it_depends_on() {
+    let w = World::new(BOTH);
+    let target: xacct_spec::Address = "trust.dev".parse().unwrap();
+    let p = w.plan_with(&w.spec(), &PlanOptions { targets: vec![target], ..PlanOptions::default() }).await;
+    assert!(errors(&p).is_empty(), "{:#?}", p.diagnostics);
+    let mut kept: Vec<String> = p.changes.iter().map(|c| c.address.to_string()).collect();
+    kept.sort();
+    let mut want = vec![
+        "trust.dev".to_string(),
+        addr("iam_role", "dev", &controllers()),
+        addr("iam_policy", "dev", &controllers()),
+        addr("iam_policy", "dev", &n("controllers-eks")),
+        addr("iam_role", "management", &controllers()),
+        addr("iam_policy", "management", &controllers()),
+        addr("iam_policy", "management", &n("controllers-eks")),
+    ];
+    want.sort();
+    assert_eq!(kept, want);
+}
