@@ -167,8 +167,8 @@ pub struct Summary {
     pub drift: usize,
     /// AWS API calls the refresh made (IAM and STS).
     pub aws_calls: u64,
-    /// AWS Organizations API calls discovery made for this plan (the reader's `sts:AssumeRole`
-    /// included); absent when the file has no `organization` block.
+    /// AWS Organizations API calls discovery made for this plan (one per page; the reader's
+    /// `sts:AssumeRole` is not one of them); absent when the file has no `organization` block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organizations_calls: Option<u64>,
     /// What discovery found; absent when the file has no `organization` block.
