@@ -801,3 +801,28 @@ async fn a_target_keeps_the_bootstrap_entities_it_depends_on() {
     want.sort();
     assert_eq!(kept, want);
 }
+
+#[tokio::test]
+async fn an_existing_role_at_another_path_is_an_error() {
+    let w = World::new(&with_adopt(BOTH));
+    w.iam
+        .create_role(
+            DEV,
+            &xacct_plan::iam::NewRole {
+                name: n("nodes"),
+                path: "/other/".into(),
+                trust: json!({"Version": "2012-10-17", "Statement": []}),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let p = w.plan().await;
+    assert_eq!(
+        errors(&p),
+        [format!(
+            "role `{}` in account {DEV} has path `/other/`, but the bootstrap set makes it at `/`: IAM cannot move it",
+            n("nodes")
+        )]
+    );
+}

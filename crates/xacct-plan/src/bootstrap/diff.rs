@@ -545,6 +545,21 @@ pub fn diff(cx: &Context<'_>) -> Diff {
             let mut drift = None;
             let mut diags = Vec::new();
             let step = |ops: Vec<IamOp>| IamStep { account: a.id.clone(), ops }.to_write();
+            // IAM cannot move an entity to another path, and every ARN xacct writes has the set's.
+            if let Some(l) = live.as_ref().filter(|l| l.path.is_some() && l.path != w.record.path) {
+                diags.push(error(
+                    &addr,
+                    format!(
+                        "{} `{}` in account {} has path `{}`, but the bootstrap set makes it at `{}`: IAM cannot move it",
+                        w.kind.noun(),
+                        w.record.name,
+                        a.id,
+                        l.path.as_deref().unwrap_or_default(),
+                        w.record.path.as_deref().unwrap_or_default()
+                    ),
+                    Some("set the same path in the AWSIAMConfiguration (`spec.controlPlane.path`), or delete the entity so that xacct re-creates it".into()),
+                ));
+            }
             match (stored, &live) {
                 (None, None) | (Some(_), None) => {
                     c.actions = vec![Action::Create];
