@@ -150,12 +150,13 @@ pub async fn apply(
                     sink.event(&Event::StateSaved { serial: state.serial });
                     recorded_ahead.insert(c.address.clone(), before);
                 }
+                let remove_file = c.action() == Action::Delete && owns_file(&state, &c.address);
                 let cloud = cloud.clone();
                 let written = written_tx.clone();
                 let address = c.address.clone();
                 let task = running.spawn(async move {
                     let t = Instant::now();
-                    let r = step(&c, cloud.as_ref(), &|| drop(written.send(c.address.clone()))).await;
+                    let r = step(&c, remove_file, cloud.as_ref(), &|| drop(written.send(c.address.clone()))).await;
                     (c.address.clone(), r, t.elapsed().as_millis() as u64)
                 });
                 tasks.insert(task.id(), address);
@@ -318,9 +319,19 @@ fn record(state: &mut State, c: &Change) {
     }
 }
 
+/// Whether state says xacct owns the whole file at `address` (an identity file): removing it
+/// then removes the file.
+fn owns_file(state: &State, address: &Address) -> bool {
+    state
+        .resources
+        .get(&address.to_string())
+        .and_then(|r| serde_json::from_value::<xacct_plan::StoredManifest>(r.attributes.clone()).ok())
+        .is_some_and(|m| m.owned)
+}
+
 /// Run one step. `written` is called once a write to IAM has landed, before waiting until IAM
-/// reads it back.
-async fn step(c: &Change, cloud: &dyn Cloud, written: &(dyn Fn() + Sync)) -> Result<(), String> {
+/// reads it back. `remove_file`: the step deletes a file xacct owns whole.
+async fn step(c: &Change, remove_file: bool, cloud: &dyn Cloud, written: &(dyn Fn() + Sync)) -> Result<(), String> {
     // A bootstrap change always carries its step (its absence is an error, not nothing to do).
     let bootstrap = matches!(c.target, Target::Iam { .. });
     if !c.action().writes() || c.write.is_none() && c.action() != Action::Delete && !bootstrap {
@@ -353,12 +364,22 @@ async fn step(c: &Change, cloud: &dyn Cloud, written: &(dyn Fn() + Sync)) -> Res
             let doc = DocRef::InlinePolicy { account: account.clone(), role: role.clone(), policy: policy.clone() };
             cloud.wait_consistent(&doc, Some(doc_text)).await.map_err(err)
         }
-        (Target::Manifest { path }, _) => {
-            let Some(text) = c.write.as_deref() else { return Ok(()) };
+        (Target::Manifest { path }, action) => {
             let path = Path::new(path);
+            let remove = remove_file && action == Action::Delete;
+            if c.write.is_none() && !remove {
+                return Ok(());
+            }
             let now = std::fs::read(path).ok().map(|b| sha256(&b));
             if now != c.live_fingerprint {
                 return Err(format!("`{}` changed since it was read; re-run `xacct plan`", path.display()));
+            }
+            let Some(text) = c.write.as_deref() else {
+                return std::fs::remove_file(path).map_err(|e| format!("cannot remove `{}`: {e}", path.display()));
+            };
+            // An identity file's directory is created with it.
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && now.is_none()) {
+                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
             }
             xacct_manifest::write_atomic(path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
         }

@@ -466,6 +466,11 @@ pub struct StoredManifest {
     pub applied_sha256: String,
     /// What undoes xacct's edits.
     pub record: xacct_manifest::PatchRecord,
+    /// xacct owns the whole file (an identity file of a workload discovered from AWS
+    /// Organizations, see `identity_file`): it wrote all of it, `applied_sha256` is what it
+    /// wrote, and removing the workload removes the file. `record` is then empty.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub owned: bool,
 }
 
 pub(crate) struct ManifestInput<'a> {
@@ -597,6 +602,7 @@ pub(crate) fn manifest(i: ManifestInput<'_>) -> Diffed {
                 identity: want.name.clone(),
                 applied_sha256: sha256(applied.as_bytes()),
                 record,
+                owned: false,
             });
             let drift = if c.drift { drift } else { None };
             Diffed { change: c, drift, diagnostics: diags }

@@ -10,6 +10,7 @@ pub mod cloud;
 mod diff;
 pub mod drift;
 pub mod iam;
+mod identity_file;
 pub mod live;
 pub mod memory;
 pub mod model;

@@ -136,16 +136,6 @@ pub async fn plan(
             return plan;
         }
     };
-    if let Some(message) = crate::org::merge::unsupported(spec) {
-        plan.diagnostics.push(crate::model::Diagnostic {
-            severity: crate::model::Level::Error,
-            address: None,
-            message,
-            hint: None,
-        });
-        plan.summarize(0);
-        return plan;
-    }
     let prepared = match crate::bootstrap::prepare(spec) {
         Ok(p) => p,
         Err(errors) => {
@@ -332,6 +322,18 @@ pub async fn plan(
                 }))
             }
             DesiredResource::Manifest { workload, path, written, identity } => {
+                if workloads.get(workload.as_str()).is_some_and(|w| w.discovered.is_some()) {
+                    diffed.push(crate::identity_file::desired(crate::identity_file::Desired {
+                        address: addr,
+                        written,
+                        path,
+                        identity,
+                        stored: stored.manifests.get(addr),
+                        others: &desired,
+                        live: read_text(path).as_deref(),
+                    }));
+                    continue;
+                }
                 let spec_identity = xacct_manifest::IdentitySpec {
                     name: identity.name.clone(),
                     role_arn: identity.role_arn.clone(),
@@ -403,6 +405,25 @@ pub async fn plan(
             let path = spec.dir.join(&s.path);
             let seen = read_text(&path).map(|t| sha256(t.as_bytes()));
             diffed.push(moved(addr, to, Target::Manifest { path: path.display().to_string() }, seen));
+        } else if s.owned && !desired.resources.contains_key(addr) {
+            let path = spec.dir.join(&s.path);
+            let trust = Address::Trust(addr.workload().unwrap_or_default().to_string());
+            match stored.trust.get(&trust).and_then(|t| unreachable(&trust, t)) {
+                Some(a) => diffed.push(crate::identity_file::forget_unreachable(
+                    addr,
+                    s,
+                    &path,
+                    &format!("account {} is {} in AWS Organizations", a.id, a.state),
+                )),
+                None => diffed.push(crate::identity_file::diff(crate::identity_file::FileInput {
+                    address: addr,
+                    written: &s.path,
+                    path: &path,
+                    desired: None,
+                    stored: Some(s),
+                    live: read_text(&path).as_deref(),
+                })),
+            }
         } else if !desired.resources.contains_key(addr) {
             let path = spec.dir.join(&s.path);
             let text = read_text(&path);

@@ -421,28 +421,6 @@ async fn grant_organization_takes_the_id_describe_organization_gives() {
     );
 }
 
-#[tokio::test]
-async fn identities_dir_is_refused_as_not_supported_yet() {
-    let o = Org::new(&[], &[OU_A], &[]);
-    let mut spec = o.file_spec();
-    spec.organization.as_mut().unwrap().selectors[0].pos = spec.management.pos;
-    let dir = o.w.path("identities");
-    spec.organization.as_mut().unwrap().selectors[0].identities_dir =
-        Some(xacct_spec::ManifestRef { written: "identities".into(), path: dir });
-    let message = merge::unsupported(&spec).unwrap();
-    assert_eq!(
-        message,
-        format!(
-            "{}:3:10: `organization.workloads[0].identities_dir` (`identities`) is not supported yet: this version writes no identity files for discovered accounts; remove the key (discovered workloads get trust statements and the assume policy, and no manifests)",
-            o.w.spec_path().display()
-        )
-    );
-    let cloud: Arc<dyn Cloud> = o.w.cloud.clone();
-    let p = xacct_plan::plan(&spec, b"", None, cloud, &PlanOptions::default(), &()).await;
-    assert_eq!(errors(&p), [message]);
-    assert!(!p.applyable && p.changes.is_empty());
-}
-
 // ---------------------------------------------------------------------------------------------
 // The removal guard
 

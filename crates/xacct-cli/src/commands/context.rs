@@ -32,9 +32,6 @@ pub struct Context {
 /// accounts that left.
 pub async fn discover(spec: Spec, settings: &AwsSettings) -> anyhow::Result<(Spec, Option<Discovery>)> {
     let Some(org) = spec.organization.as_ref() else { return Ok((spec, None)) };
-    if let Some(message) = xacct_plan::org::merge::unsupported(&spec) {
-        anyhow::bail!("{message}");
-    }
     let reader = access(&org.access, &spec.partition, &spec.management.account);
     let failed =
         "cannot read AWS Organizations, so xacct cannot tell which accounts the file selects; nothing was changed";

@@ -2,8 +2,9 @@
 //! listed workloads, then one workload per account [`discover`](super::discover) selected.
 //!
 //! - Each selected account becomes a [`Workload`] with its selector's settings (role, access,
-//!   external ID, identity — whose `name` is the workload name), no manifests, and
-//!   [`Workload::discovered`] set.
+//!   external ID, identity — whose `name` is the workload name) and [`Workload::discovered`] set.
+//!   Its one manifest, when the selector has an `identities_dir`, is its identity file
+//!   `<identities_dir>/<name>.yaml` (see [`crate::identity_file`]); otherwise it has none.
 //! - Names come from [`workload_names_reserving`]: every name the file lists is taken, so a
 //!   discovered account never takes a listed name.
 //! - An account the file lists is the listed workload, never a second one.
@@ -24,20 +25,6 @@ pub fn selectors(org: &OrgSpec) -> Vec<Selector> {
         .iter()
         .map(|s| Selector { ou: s.ou.clone(), tags: s.tags.clone(), except: s.except.clone() })
         .collect()
-}
-
-/// What this version cannot do with the file's `organization` block yet, as an error message
-/// (`None`: nothing). Checked before discovery, and again by the planner.
-pub fn unsupported(spec: &Spec) -> Option<String> {
-    let org = spec.organization.as_ref()?;
-    let i = org.selectors.iter().position(|s| s.identities_dir.is_some())?;
-    let s = &org.selectors[i];
-    let dir = s.identities_dir.as_ref().map(|d| d.written.as_str()).unwrap_or_default();
-    Some(format!(
-        "{}:{}: `organization.workloads[{i}].identities_dir` (`{dir}`) is not supported yet: this version writes no identity files for discovered accounts; remove the key (discovered workloads get trust statements and the assume policy, and no manifests)",
-        spec.file.display(),
-        s.pos,
-    ))
 }
 
 /// The merged spec, and what the merge noticed.
@@ -75,6 +62,7 @@ pub fn merge(spec: &Spec, discovery: &Discovery) -> Merged {
         let name = names[&f.account.id].clone();
         let mut identity = sel.identity.clone();
         identity.name = name.clone();
+        let manifests = sel.identities_dir.iter().map(|d| crate::identity_file::file_of(d, &name)).collect();
         out.workloads.push(Workload {
             name,
             account: f.account.id.clone(),
@@ -82,7 +70,7 @@ pub fn merge(spec: &Spec, discovery: &Discovery) -> Merged {
             access: sel.access.clone(),
             external_id: sel.external_id.clone(),
             identity,
-            manifests: Vec::new(),
+            manifests,
             discovered: Some(Discovered {
                 selector: f.selector,
                 account_name: f.account.name.clone(),
