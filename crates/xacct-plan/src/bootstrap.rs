@@ -361,14 +361,6 @@ impl Run {
             let users = matches!(addr, Address::Iam { kind: IamKind::User | IamKind::Group, .. });
             *bulk.entry(s.account.clone()).or_default() |= users;
         }
-        if !opts.refresh {
-            return Run {
-                bulk: BTreeSet::new(),
-                taken: ReadSet::default(),
-                reads: Reads::new(),
-                diff: Default::default(),
-            };
-        }
         // The CAPA role of a bootstrapped account has no `role.*` precondition to ask for it.
         let spec = &p.spec;
         if spec.management.bootstrap.is_some() && !destroy {
@@ -376,6 +368,20 @@ impl Run {
         }
         for w in spec.workloads.iter().filter(|w| w.bootstrap.is_some()) {
             set.roles.insert((w.account.clone(), w.role.name.clone()));
+        }
+        if !opts.refresh {
+            let mut diff = diff::Diff::default();
+            if !bulk.is_empty() {
+                diff.diagnostics.push(crate::model::Diagnostic {
+                    severity: crate::model::Level::Warning,
+                    address: None,
+                    message:
+                        "the bootstrap entities (`iam_*`) are not planned from state alone: only a refresh reads them"
+                            .into(),
+                    hint: None,
+                });
+            }
+            return Run { bulk: BTreeSet::new(), taken: ReadSet::default(), reads: Reads::new(), diff };
         }
         let taken = take_reads(set, &bulk.keys().cloned().collect());
         let reads = read(cloud.clone(), &bulk, opts.parallelism).await;

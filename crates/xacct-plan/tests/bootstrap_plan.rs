@@ -779,6 +779,13 @@ async fn a_plan_from_state_alone_reads_nothing() {
     assert!(errors(&p).is_empty(), "{:#?}", p.diagnostics);
     assert!(!p.applyable);
     assert_eq!(w.iam.call_count(), 0);
+    assert_eq!(change(&p, "trust.dev").action(), Action::NoOp);
+    assert_eq!(change(&p, "assume_policy.management").action(), Action::NoOp);
+    assert!(p
+        .diagnostics
+        .iter()
+        .any(|d| d.message
+            == "the bootstrap entities (`iam_*`) are not planned from state alone: only a refresh reads them"));
 }
 
 #[tokio::test]
