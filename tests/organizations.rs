@@ -348,3 +348,94 @@ fn an_ou_id_of_the_wrong_shape_is_a_positioned_error() {
     assert!(r.stderr.contains("ou-TEAM"), "{}", r.stderr);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "validate wrote nothing");
 }
+
+/// `identities_dir` through the binary: each discovered account's `AWSClusterRoleIdentity` is
+/// written to `identities/<workload>.yaml` (the directory created), left alone when unchanged,
+/// written back after an edit by hand, removed when its account leaves, kept (with a warning)
+/// when edited by hand before it leaves, and removed by `destroy`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identities_dir_writes_one_identity_file_per_discovered_account() {
+    let w = World::new().await;
+    let spec = format!(
+        "version: 1\n\
+         defaults:\n  access: {{ assume_role: {{ role_name: OrganizationAccountAccessRole }} }}\n\
+         management:\n  account: \"{m}\"\n  access: {{ assume_role: {{ role_name: OrganizationAccountAccessRole }} }}\n\
+         organization:\n  access: {{ assume_role: {{ role_arn: \"arn:aws:iam::{m}:role/OrganizationAccountAccessRole\" }} }}\n  workloads:\n    - ou: {deep}\n      identities_dir: identities/\n",
+        m = w.org.management,
+        deep = w.deep,
+    );
+    std::fs::write(w.dir.path().join("xacct.yaml"), spec).unwrap();
+    let file = |key: &str| w.dir.path().join(format!("identities/{key}.yaml"));
+    let read = |key: &str| std::fs::read_to_string(file(key)).ok();
+    let want = |key: &str| {
+        format!(
+            "apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: AWSClusterRoleIdentity\nmetadata:\n  name: {key}\nspec:\n  allowedNamespaces:\n    list: []\n  roleARN: arn:aws:iam::{}:role/{CAPA_ROLE}\n  sourceIdentityRef:\n    kind: AWSClusterControllerIdentity\n    name: default\n",
+            w.ids[key]
+        )
+    };
+    let address = |key: &str| format!("manifest.{key}[\"identities/{key}.yaml\"]");
+
+    w.run(&["validate"]).assert_code(0);
+    let plan = w.plan(&[]);
+    assert_eq!(
+        writes(&plan),
+        pairs(&[
+            ("trust.deep-tagged", "create"),
+            ("trust.deep-untagged", "create"),
+            ("assume_policy.management", "create"),
+            (&address("deep-tagged"), "create"),
+            (&address("deep-untagged"), "create"),
+        ]),
+        "{:#}",
+        plan["changes"]
+    );
+    assert!(!w.dir.path().join("identities").exists());
+    w.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(read("deep-tagged"), Some(want("deep-tagged")));
+    assert_eq!(read("deep-untagged"), Some(want("deep-untagged")));
+    w.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+
+    // Edited by hand: drift, written back.
+    std::fs::write(file("deep-tagged"), want("deep-tagged").replace("list: []", "{}")).unwrap();
+    let plan = w.plan(&[]);
+    assert_eq!(writes(&plan), pairs(&[(&address("deep-tagged"), "update")]), "{:#}", plan["changes"]);
+    assert_eq!(plan["drift"][0]["address"], address("deep-tagged"), "{:#}", plan["drift"]);
+    w.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(read("deep-tagged"), Some(want("deep-tagged")));
+
+    // An account that leaves: its unchanged file is removed with its statement (and its role
+    // from the assume policy).
+    w.org.move_account(&w.ids["deep-untagged"], &w.other).await;
+    let plan = w.plan(&[]);
+    assert_eq!(
+        writes(&plan),
+        pairs(&[
+            ("trust.deep-untagged", "delete"),
+            ("assume_policy.management", "update"),
+            (&address("deep-untagged"), "delete"),
+        ]),
+        "{:#}",
+        plan["changes"]
+    );
+    w.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(read("deep-untagged"), None);
+    w.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+
+    // Edited by hand, then leaving: kept, with a warning, and forgotten.
+    let mine = format!("# ours now\n{}", want("deep-tagged"));
+    std::fs::write(file("deep-tagged"), &mine).unwrap();
+    let r = w.run(&["destroy", "--auto-approve"]);
+    r.assert_code(0);
+    // The warning is printed with the plan.
+    assert!(
+        r.stdout.contains("warning: manifest.deep-tagged[\"identities/deep-tagged.yaml\"]: `identities/deep-tagged.yaml` was changed by hand since xacct wrote it: keeping the file, and forgetting it (identity `deep-tagged`)"),
+        "{}\n--- stderr\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(r.stdout.contains("only state changes: the file is left as it is, nothing is written"), "{}", r.stdout);
+    assert_eq!(read("deep-tagged"), Some(mine));
+    let listed = w.run(&["state", "list"]);
+    listed.assert_code(0);
+    assert!(!listed.stdout.contains("manifest."), "{}", listed.stdout);
+}

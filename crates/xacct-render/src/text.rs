@@ -65,6 +65,9 @@ pub(crate) fn no_write_note(change: &Change) -> Option<&'static str> {
         Action::Forget if change.unreachable => {
             Some("only state changes: the account cannot be reached, so nothing is read or written there")
         }
+        Action::Forget if change.kind == "manifest" && change.live.is_some() => {
+            Some("only state changes: the file is left as it is, nothing is written")
+        }
         Action::Forget => Some("only state changes: it is already gone, nothing is written"),
         _ => None,
     }
