@@ -1,6 +1,6 @@
 //! A saved plan is applied only if nothing it read has moved since.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use xacct_plan::iam::{AccountIam, ReadScope};
@@ -46,8 +46,27 @@ pub async fn check_stale(plan: &Plan, state: Option<&State>, cloud: Arc<dyn Clou
             scope.users |= matches!(kind, IamKind::User | IamKind::Group);
         }
     }
+    // Roles this plan creates (bootstrap): their trust and inline policies cannot have been read
+    // live; what the plan expects of them is the role's absence, which its own change checks.
+    let created: BTreeSet<(&str, &str)> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action() == Action::Create)
+        .filter_map(|c| match &c.target {
+            Target::Iam { account, kind: IamKind::Role, name } => Some((account.as_str(), name.as_str())),
+            _ => None,
+        })
+        .collect();
     let mut accounts: BTreeMap<&str, Result<AccountIam, String>> = BTreeMap::new();
     for c in plan.changes.iter().filter(checked) {
+        if let Target::Trust { account, role }
+        | Target::InlinePolicy { account, role, .. }
+        | Target::Role { account, role } = &c.target
+        {
+            if created.contains(&(account.as_str(), role.as_str())) {
+                continue;
+            }
+        }
         let now = match &c.target {
             Target::Iam { account, kind, name } => {
                 if !accounts.contains_key(account.as_str()) {
