@@ -406,9 +406,12 @@ impl Run {
         self.bulk.contains(account)
     }
 
-    /// Fill the planner's live view for the reads this run took.
-    pub(crate) fn fill(&self, live: &mut Live, partition: &str) {
+    /// Fill the planner's live view for the reads this run took, and give them back to `set`
+    /// (which then says, as before, every account the plan read).
+    pub(crate) fn fill(&self, live: &mut Live, set: &mut ReadSet, partition: &str) {
         fill_live(live, &self.taken, &self.reads, &self.diff.trusts, partition);
+        set.roles.extend(self.taken.roles.iter().cloned());
+        set.policies.extend(self.taken.policies.iter().cloned());
     }
 
     /// Add the bootstrap changes, drift and diagnostics to the plan.

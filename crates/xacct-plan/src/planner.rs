@@ -184,7 +184,7 @@ pub async fn plan(
     let boot = crate::bootstrap::Run::start(&prepared, &stored.iam, &mut set, &cloud, opts).await;
     let live = if opts.refresh {
         let mut live = refresh(cloud.clone(), &set, opts.parallelism, progress).await;
-        boot.fill(&mut live, &spec.partition);
+        boot.fill(&mut live, &mut set, &spec.partition);
         live
     } else {
         live_from_state(&set, &stored)
