@@ -449,3 +449,29 @@ async fn a_saved_plan_is_refused_when_a_bootstrap_entity_moved() {
         )]))
     );
 }
+
+#[tokio::test]
+async fn the_saved_plan_check_leaves_the_documents_of_a_role_the_plan_creates_to_that_roles_change() {
+    let w = World::new();
+    let role = change(IamKind::Role, DEV, &nodes(), Action::Create, role_ops(DEV), &[]);
+    let mut statement = role.clone();
+    statement.address = xacct_spec::Address::Trust("dev".into());
+    statement.kind = "trust".into();
+    statement.target = Target::Trust { account: DEV.into(), role: nodes() };
+    // What the plan expects the trust to be once the role is made: not read live.
+    statement.live = Some(trust(&[ec2()]).to_string());
+    statement.live_fingerprint = Some(xacct_plan::doc_fingerprint(&trust(&[ec2()]).to_string()));
+    statement.write = Some(trust(&[ec2(), xacct_statement()]).to_string());
+    let p = plan_of(vec![statement, role]);
+    let cloud: Arc<dyn Cloud> = w.iam.clone();
+    assert_eq!(check_stale(&p, None, cloud.clone()).await, Ok(()));
+    // Somebody made the role meanwhile: its own change says so.
+    w.iam
+        .create_role(DEV, &NewRole { name: nodes(), path: "/".into(), trust: trust(&[ec2()]), ..NewRole::default() })
+        .await
+        .unwrap();
+    assert_eq!(
+        check_stale(&p, None, cloud).await,
+        Err(Stale(vec![format!("{}: the live role appeared since the plan was made", addr(IamKind::Role, DEV))]))
+    );
+}
