@@ -61,3 +61,93 @@ async fn capas_default_set_in_two_accounts_applied_from_a_saved_plan_then_nothin
     r.assert_code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
 }
+
+/// A statement on the control-plane role that neither bootstrap nor xacct owns.
+fn foreign_statement() -> serde_json::Value {
+    serde_json::json!({"Sid": "TeamB", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444444444444:root"}, "Action": "sts:AssumeRole"})
+}
+
+/// An attachment on the control-plane role that xacct did not make.
+const FOREIGN_ATTACHMENT: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+
+/// Every account of `s` holds CAPA's default set exactly once (each profile its one role, each
+/// policy one version, no attachment twice), and the control-plane role keeps the foreign
+/// statement and attachment.
+async fn assert_bootstrapped_once(s: &Scenario) {
+    let accounts: Vec<&String> = std::iter::once(&s.mgmt).chain(s.workloads.iter().map(|(_, a)| a)).collect();
+    for account in accounts {
+        let iam = moto().iam(account).await;
+        for name in ["control-plane", "controllers", "nodes"] {
+            let profile = format!("{name}{SFX}");
+            let out = iam.get_instance_profile().instance_profile_name(&profile).send().await.unwrap();
+            let roles: Vec<&str> = out.instance_profile().unwrap().roles().iter().map(|r| r.role_name()).collect();
+            assert_eq!(roles, [profile.as_str()], "{account}");
+        }
+        for name in ["control-plane", "controllers-eks", "controllers", "nodes"] {
+            let arn = format!("arn:aws:iam::{account}:policy/{name}{SFX}");
+            let out = iam.list_policy_versions().policy_arn(&arn).send().await.unwrap();
+            assert_eq!(out.versions().len(), 1, "{arn}");
+        }
+        for role in [CAPA_ROLE.to_string(), format!("controllers{SFX}"), format!("nodes{SFX}")] {
+            let out = iam.list_attached_role_policies().role_name(&role).send().await.unwrap();
+            let arns: Vec<&str> = out.attached_policies().iter().filter_map(|p| p.policy_arn()).collect();
+            let unique: std::collections::BTreeSet<&&str> = arns.iter().collect();
+            assert_eq!(unique.len(), arns.len(), "{account} {role}: {arns:?}");
+            if role == CAPA_ROLE {
+                assert!(arns.contains(&FOREIGN_ATTACHMENT), "{account}: {arns:?}");
+            }
+            let trust = moto().trust_of(account, &role).await.unwrap();
+            let stmts = statements(&trust);
+            let unique: std::collections::BTreeSet<String> = stmts.iter().map(|s| s.to_string()).collect();
+            assert_eq!(unique.len(), stmts.len(), "{account} {role}: {trust}");
+            if role == CAPA_ROLE {
+                assert_eq!(stmts.iter().filter(|s| **s == foreign_statement()).count(), 1, "{account}: {trust}");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bootstrap_apply_of_ten_accounts_through_thirty_percent_faults_converges() {
+    let names: Vec<String> = (1..10).map(|i| format!("w{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let s = Scenario::new(&names).await;
+    with_bootstrap(&s);
+    for account in std::iter::once(&s.mgmt).chain(s.workloads.iter().map(|(_, a)| a)) {
+        let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [
+            serde_json::from_str::<serde_json::Value>(xacct_test_support::EC2_TRUST).unwrap()["Statement"][0].clone(),
+            foreign_statement()]});
+        moto().put_trust(account, CAPA_ROLE, &trust.to_string()).await;
+        let iam = moto().iam(account).await;
+        iam.attach_role_policy().role_name(CAPA_ROLE).policy_arn(FOREIGN_ATTACHMENT).send().await.unwrap();
+    }
+    let proxy = xacct_test_support::FaultProxy::start(
+        moto().endpoint_url(),
+        xacct_test_support::FaultConfig::failures(0.3, 14_2026),
+    )
+    .await
+    .unwrap();
+    let through_proxy = [("AWS_ENDPOINT_URL", proxy.url())];
+    // A run the faults defeat (a call whose retries all failed) leaves what it did in state and
+    // IAM; the next plan and apply take it from there.
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        let r = s.run_with(&["apply", "--auto-approve", "--parallelism", "10"], &through_proxy);
+        runs.push(r.code);
+        if r.code == 0 {
+            assert!(r.stderr.contains("Apply complete"), "{}", r.stderr);
+            break;
+        }
+    }
+    assert_eq!(runs.last(), Some(&0), "{runs:?}");
+    let counts = proxy.counts();
+    assert!(counts.throttling > 0 && counts.http500 > 0 && counts.reset > 0, "{counts:?}");
+    s.run_with(&["plan", "--detailed-exitcode"], &through_proxy).assert_code(0);
+    drop(proxy);
+    s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    assert_bootstrapped_once(&s).await;
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("bootstrap through faults: runs {runs:?}; {counts:?}");
+    }
+}
