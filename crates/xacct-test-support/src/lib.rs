@@ -22,6 +22,7 @@
 //! # }
 //! ```
 
+pub mod capa_fixtures;
 mod fault;
 mod moto;
 pub mod org;
