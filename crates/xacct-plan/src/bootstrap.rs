@@ -30,7 +30,7 @@ use crate::cloud::{Cloud, CloudError, LiveRole};
 use crate::iam::{AccountIam, ReadScope};
 use crate::live::{Live, ReadSet};
 
-pub use diff::{diff, edit_trust, StoredIam};
+pub use diff::{diff, drift, edit_trust, StateDrift, StoredIam};
 
 /// One bootstrapped account.
 #[derive(Clone, Debug)]

@@ -1,15 +1,17 @@
 //! Drift: live IAM and manifests against stored state only (the file's desired changes are not
 //! drift). What a scheduled job runs to learn that someone changed things behind xacct's back.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use xacct_policy as policy;
-use xacct_spec::Address;
+use xacct_spec::{Address, IamKind};
 use xacct_state::State;
 
+use crate::bootstrap;
 use crate::cloud::Cloud;
 use crate::diff;
 use crate::live::{refresh, Progress, ReadSet};
@@ -51,6 +53,13 @@ fn stored_partition(stored: &Stored) -> Option<String> {
         .collect();
     docs.extend(stored.policy.as_ref().and_then(|p| policy::Policy::from_value(&p.document).ok()));
     policy::infer_partition(&docs.iter().collect::<Vec<_>>())
+}
+
+/// The partition of the ARNs state's bootstrap entries name (`None`: none, or several).
+fn iam_partition(stored: &Stored) -> Option<String> {
+    let parts: std::collections::BTreeSet<&str> =
+        stored.iam.values().filter_map(|s| s.arn.as_deref()?.split(':').nth(1)).collect();
+    (parts.len() == 1).then(|| parts.into_iter().next().unwrap_or_default().to_string())
 }
 
 /// Compare every resource in `state` with what is live now. Manifest paths are relative to `dir`.
@@ -114,11 +123,34 @@ pub async fn detect_with(
     if let Some(p) = &stored.policy {
         set.policies.insert((p.account.clone(), p.role.clone(), p.policy.clone()));
     }
-    let live = refresh(cloud.clone(), &set, parallelism, progress).await;
     // Drift compares live IAM with state alone: the partition is the one state's documents
     // name (xacct wrote them with the file's partition), so a bare account ID put in by hand
     // is that partition's root.
-    let partition = stored_partition(&stored);
+    let partition = stored_partition(&stored).or_else(|| iam_partition(&stored));
+    // An account state holds bootstrap entities in is read once, in bulk, as plan reads it: its
+    // trust statements and assume policy come from that read too.
+    let mut bulk: BTreeMap<String, bool> = BTreeMap::new();
+    for (addr, s) in &stored.iam {
+        if inactive.contains_key(s.account.as_str()) {
+            continue;
+        }
+        let users = matches!(addr, Address::Iam { kind: IamKind::User | IamKind::Group, .. });
+        *bulk.entry(s.account.clone()).or_default() |= users;
+    }
+    let taken = bootstrap::take_reads(&mut set, &bulk.keys().cloned().collect());
+    let reads = bootstrap::read(cloud.clone(), &bulk, parallelism).await;
+    let mut live = refresh(cloud.clone(), &set, parallelism, progress).await;
+    bootstrap::fill_live(&mut live, &taken, &reads, &BTreeMap::new(), partition.as_deref().unwrap_or("aws"));
+    let iam_stored: BTreeMap<Address, bootstrap::StoredIam> = stored
+        .iam
+        .iter()
+        .filter(|(_, s)| !inactive.contains_key(s.account.as_str()))
+        .map(|(a, s)| (a.clone(), s.clone()))
+        .collect();
+    let iam = bootstrap::drift(&iam_stored, &reads, partition.as_deref().unwrap_or("aws"));
+    report.checked += iam.checked;
+    report.drift.extend(iam.drift);
+    report.diagnostics.extend(iam.diagnostics);
     let partition = partition.as_deref();
     for (addr, t) in stored.trust.iter().filter(|(_, t)| !inactive.contains_key(t.account.as_str())) {
         report.checked += 1;

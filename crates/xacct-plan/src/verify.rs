@@ -193,6 +193,22 @@ pub async fn verify_with_org(spec: &Spec, cloud: Arc<dyn Cloud>, org: &dyn OrgFa
         aws_calls: 0,
         organizations_calls: 0,
     };
+    // A bootstrapped account that names no role has the set's controller role, as plan sees it.
+    let prepared;
+    let spec = if spec.management.bootstrap.is_some() || spec.workloads.iter().any(|w| w.bootstrap.is_some()) {
+        match crate::bootstrap::prepare(spec) {
+            Ok(p) => {
+                prepared = p;
+                &prepared.spec
+            }
+            Err(errors) => {
+                report.errors.extend(errors.iter().map(|d| d.to_string()));
+                return report;
+            }
+        }
+    } else {
+        spec
+    };
     let mgmt = &spec.management;
     let principal = spec.management_role_arn();
     let mut identity: Vec<(String, policy::Policy)> = Vec::new();

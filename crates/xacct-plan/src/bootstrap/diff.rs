@@ -717,3 +717,62 @@ fn trust_after(out: &mut Diff, a: &Account, kind: IamKind, ops: &[IamOp], iam: &
         }
     }
 }
+
+/// What [`drift`] found.
+#[derive(Default)]
+pub struct StateDrift {
+    /// How many entries were compared with live.
+    pub checked: usize,
+    pub drift: Vec<Drift>,
+    /// A failed bulk read, one per account.
+    pub diagnostics: Vec<crate::model::Diagnostic>,
+}
+
+/// Drift of the bootstrap entities state holds (`xacct drift`): live (`reads`, one bulk read per
+/// account) against what state says xacct last applied, with the plan's own comparison (the
+/// entry is both what is wanted and what xacct owns): the same rows as the plan's drift.
+pub fn drift(stored: &BTreeMap<Address, StoredIam>, reads: &Reads, partition: &str) -> StateDrift {
+    let mut out = StateDrift::default();
+    let mut failed: BTreeSet<&str> = BTreeSet::new();
+    for (addr, s) in stored {
+        let Address::Iam { kind, name, .. } = addr else { continue };
+        let iam = match reads.get(&s.account) {
+            Some(Ok(iam)) => iam,
+            Some(Err(e)) => {
+                if failed.insert(s.account.as_str()) {
+                    out.diagnostics.push(crate::model::Diagnostic {
+                        severity: crate::model::Level::Error,
+                        address: None,
+                        message: format!("cannot read the IAM of account {} in bulk: {e}", s.account),
+                        hint: None,
+                    });
+                }
+                continue;
+            }
+            None => continue,
+        };
+        out.checked += 1;
+        match live_parts(iam, *kind, name) {
+            None => out.drift.push(Drift {
+                address: addr.clone(),
+                kind: DriftKind::Deleted,
+                detail: format!("{} `{name}` no longer exists in account {}", kind.noun(), s.account),
+                stored: shown(s),
+                live: Value::Null,
+            }),
+            Some(l) => {
+                let (_, lost) = update_ops(*kind, s, s, &l, partition);
+                if !lost.is_empty() {
+                    out.drift.push(Drift {
+                        address: addr.clone(),
+                        kind: DriftKind::Modified,
+                        detail: lost.join("; "),
+                        stored: shown(s),
+                        live: shown(&l),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
