@@ -1,9 +1,9 @@
 //! Bootstrap end to end on the emulator: the real binary plans CAPA's prerequisite IAM in every
 //! account (clusterawsadm's default set; the control-plane role the accounts already have is
 //! adopted), applies the saved plan (the trust statement and assume policy on the controllers
-//! role it creates in the same run), and plans nothing the second time; ten accounts through 30 %
-//! injected faults, and an apply SIGKILLed at seeded moments, converge with nothing made twice and
-//! nothing foreign lost.
+//! role it creates in the same run), plans nothing the second time, and destroys it all in IAM's
+//! order; ten accounts through 30 % injected faults, and an apply SIGKILLed at seeded moments,
+//! converge with nothing made twice and nothing foreign lost.
 
 mod common;
 
@@ -20,7 +20,7 @@ fn with_bootstrap(s: &Scenario) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn capas_default_set_in_two_accounts_applied_from_a_saved_plan_then_nothing_to_do() {
+async fn capas_default_set_in_two_accounts_applied_from_a_saved_plan_then_nothing_to_do_then_destroyed() {
     let s = Scenario::new(&["dev"]).await;
     with_bootstrap(&s);
     let (_, dev) = &s.workloads[0];
@@ -62,6 +62,23 @@ async fn capas_default_set_in_two_accounts_applied_from_a_saved_plan_then_nothin
     let r = s.run(&["plan", "--detailed-exitcode"]);
     r.assert_code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // Destroy takes out what xacct made and adopted, in IAM's order: nothing is left.
+    let r = s.run(&["destroy", "--auto-approve"]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("Destroy complete: 25 done, 0 failed, 0 skipped."), "{}", r.stderr);
+    for account in [&s.mgmt, dev] {
+        let iam = moto().iam(account).await;
+        let out = iam.list_roles().send().await.unwrap();
+        assert!(out.roles().is_empty(), "{account}: {:?}", out.roles());
+        let out = iam.list_instance_profiles().send().await.unwrap();
+        assert!(out.instance_profiles().is_empty(), "{account}: {:?}", out.instance_profiles());
+        for name in ["control-plane", "controllers-eks", "controllers", "nodes"] {
+            let arn = format!("arn:aws:iam::{account}:policy/{name}{SFX}");
+            assert!(iam.get_policy().policy_arn(&arn).send().await.is_err(), "{arn} is gone");
+        }
+    }
+    assert_eq!(s.run(&["state", "list"]).stdout.trim(), "");
 }
 
 /// A statement on the control-plane role that neither bootstrap nor xacct owns.
