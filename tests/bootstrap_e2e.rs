@@ -243,3 +243,154 @@ async fn from_empty_accounts_apply_noop_verify_drift_repair_destroy() {
     s.run(&["destroy", "--auto-approve"]).assert_code(0);
     assert_eq!(snapshots(&s).await, before);
 }
+
+/// A trust statement on the control-plane role that neither bootstrap nor xacct owns.
+fn foreign_statement() -> Value {
+    serde_json::json!({"Sid": "TeamB", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444444444444:root"}, "Action": "sts:AssumeRole"})
+}
+
+/// An attachment on the control-plane role that xacct did not make.
+const FOREIGN_ATTACHMENT: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+
+/// An outdated controllers policy document (version `n`).
+fn outdated(n: usize) -> String {
+    serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": format!("ec2:DescribeOld{n}"), "Resource": "*"}]}).to_string()
+}
+
+/// Make CAPA's default set in `account` as the CloudFormation stack makes it, through the SDK,
+/// with a foreign statement and attachment on the control-plane role and the controllers policy
+/// outdated, at five versions.
+async fn stack_made(account: &str) {
+    let set = capa_set();
+    let iam = moto().iam(account).await;
+    let controllers_policy = format!("controllers{SFX}");
+    for p in &set.policies {
+        let outdated_one = p.name == controllers_policy;
+        let doc = if outdated_one { outdated(1) } else { p.document.to_string() };
+        iam.create_policy()
+            .policy_name(&p.name)
+            .path(&p.path)
+            .description(&p.description)
+            .policy_document(doc)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreatePolicy {}: {e:?}", p.name));
+        if outdated_one {
+            for n in 2..=5 {
+                iam.create_policy_version()
+                    .policy_arn(p.arn("aws", account))
+                    .policy_document(outdated(n))
+                    .set_as_default(n == 5)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    for r in &set.roles {
+        let mut trust = r.trust.clone();
+        if r.name == CAPA_ROLE {
+            trust["Statement"].as_array_mut().unwrap().push(foreign_statement());
+        }
+        iam.create_role()
+            .role_name(&r.name)
+            .path(&r.path)
+            .assume_role_policy_document(trust.to_string())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateRole {}: {e:?}", r.name));
+        for p in &r.inline_policies {
+            iam.put_role_policy()
+                .role_name(&r.name)
+                .policy_name(&p.name)
+                .policy_document(p.document.to_string())
+                .send()
+                .await
+                .unwrap();
+        }
+        for policy in set.attached_to(&xacct_bootstrap::Principal::Role(r.name.clone())) {
+            iam.attach_role_policy().role_name(&r.name).policy_arn(policy.arn("aws", account)).send().await.unwrap();
+        }
+    }
+    iam.attach_role_policy().role_name(CAPA_ROLE).policy_arn(FOREIGN_ATTACHMENT).send().await.unwrap();
+    for ip in &set.instance_profiles {
+        iam.create_instance_profile().instance_profile_name(&ip.name).path(&ip.path).send().await.unwrap();
+        iam.add_role_to_instance_profile().instance_profile_name(&ip.name).role_name(&ip.role).send().await.unwrap();
+    }
+}
+
+/// The control-plane role in `account` still has the foreign statement and attachment.
+async fn foreign_parts_intact(account: &str) {
+    let trust = moto().trust_of(account, CAPA_ROLE).await.expect("the control-plane role");
+    assert_eq!(statements(&trust).iter().filter(|s| **s == foreign_statement()).count(), 1, "{account}: {trust}");
+    let out = moto().iam(account).await.list_attached_role_policies().role_name(CAPA_ROLE).send().await.unwrap();
+    let arns: Vec<&str> = out.attached_policies().iter().filter_map(|p| p.policy_arn()).collect();
+    assert!(arns.contains(&FOREIGN_ATTACHMENT), "{account}: {arns:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stacks_set_is_refused_without_adopt_and_taken_over_with_it() {
+    let s = empty_accounts(&["dev"]).await;
+    for a in accounts(&s) {
+        stack_made(&a).await;
+    }
+    let before = snapshots(&s).await;
+
+    // Without `adopt`: a plan error naming an entity and the way out; nothing written.
+    write_file(&s, "{ profile: capa }");
+    let r = s.run(&["plan"]);
+    r.assert_code(1);
+    let err = format!("{}\n{}", r.stdout, r.stderr);
+    let cp = format!("control-plane{SFX}");
+    let lines: Vec<&str> = err.lines().collect();
+    for (name, account) in [("management", &s.mgmt), ("dev", &s.workloads[0].1)] {
+        let error = format!(
+            "error: iam_role.{name}[\"{cp}\"]: role `{cp}` already exists in account {account} and xacct does not own it"
+        );
+        assert!(lines.contains(&error.as_str()), "{error}\n{err}");
+        let hint = format!("hint: to take it over (e.g. from a CloudFormation stack), set `bootstrap: {{ …, adopt: true }}` for account `{name}`; or delete or rename it");
+        assert!(lines.contains(&hint.as_str()), "{hint}\n{err}");
+    }
+    s.run(&["apply", "--auto-approve"]).assert_code(1);
+    assert_eq!(snapshots(&s).await, before);
+    assert!(!s.path("state/default.json").exists());
+
+    // With it: the equal entities adopted, the controllers policy updated to a new default
+    // version (the oldest non-default one deleted, five at most), the foreign parts kept.
+    write_file(&s, "{ profile: capa, adopt: true }");
+    let r = s.run(&["plan", "--json"]);
+    r.assert_code(0);
+    let plan = json(&r);
+    let policy_addr = format!("iam_policy.dev[\"controllers{SFX}\"]");
+    let change = plan["changes"].as_array().unwrap().iter().find(|c| c["address"] == policy_addr.as_str()).unwrap();
+    assert_eq!(change["actions"], serde_json::json!(["update"]), "{change}");
+    let role_addr = format!("iam_role.dev[\"nodes{SFX}\"]");
+    let change = plan["changes"].as_array().unwrap().iter().find(|c| c["address"] == role_addr.as_str()).unwrap();
+    assert_eq!(change["actions"], serde_json::json!(["adopt"]), "{change}");
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    let set = capa_set();
+    let wanted = set.policies.iter().find(|p| p.name == format!("controllers{SFX}")).unwrap();
+    for a in accounts(&s) {
+        let iam = moto().iam(&a).await;
+        let arn = wanted.arn("aws", &a);
+        let versions = iam.list_policy_versions().policy_arn(&arn).send().await.unwrap();
+        let ids: Vec<&str> = versions.versions().iter().filter_map(|v| v.version_id()).collect();
+        assert_eq!(versions.versions().len(), 5, "{a}: {ids:?}");
+        assert!(!ids.contains(&"v1"), "{a}: the oldest non-default version is deleted: {ids:?}");
+        let policy = iam.get_policy().policy_arn(&arn).send().await.unwrap();
+        let default = policy.policy().unwrap().default_version_id().unwrap().to_string();
+        assert_eq!(default, "v6", "{a}");
+        let v = iam.get_policy_version().policy_arn(&arn).version_id(&default).send().await.unwrap();
+        let doc: Value =
+            serde_json::from_str(&decode_document(v.policy_version().unwrap().document().unwrap())).unwrap();
+        assert_eq!(doc, wanted.document, "{a}");
+        foreign_parts_intact(&a).await;
+    }
+    s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    s.run(&["drift"]).assert_code(0);
+
+    s.run(&["destroy", "--auto-approve"]).assert_code(0);
+    for a in accounts(&s) {
+        foreign_parts_intact(&a).await;
+    }
+}
