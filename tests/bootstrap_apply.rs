@@ -3,7 +3,8 @@
 //! adopted), applies the saved plan (the trust statement and assume policy on the controllers
 //! role it creates in the same run), plans nothing the second time, and destroys it all in IAM's
 //! order; ten accounts through 30 % injected faults, and an apply SIGKILLed at seeded moments,
-//! converge with nothing made twice and nothing foreign lost.
+//! converge with nothing made twice and nothing foreign lost; a saved plan is refused after a
+//! change outside, writing nothing.
 
 mod common;
 
@@ -251,4 +252,33 @@ async fn a_bootstrap_apply_sigkilled_at_seeded_moments_converges() {
             full.as_millis()
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_bootstrap_plan_is_refused_after_a_change_outside_and_writes_nothing() {
+    let s = Scenario::new(&["dev"]).await;
+    with_bootstrap(&s);
+    let (_, dev) = &s.workloads[0];
+    s.run(&["plan", "--detailed-exitcode", "-o", "saved.plan"]).assert_code(2);
+    // Somebody edits the control-plane role's trust (which bootstrap adopts) in the meantime.
+    let ec2: serde_json::Value = serde_json::from_str(xacct_test_support::EC2_TRUST).unwrap();
+    let trust =
+        serde_json::json!({"Version": "2012-10-17", "Statement": [ec2["Statement"][0].clone(), foreign_statement()]});
+    moto().put_trust(dev, CAPA_ROLE, &trust.to_string()).await;
+
+    let r = s.run(&["apply", "saved.plan"]);
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains(&format!(
+            "the saved plan is stale; nothing was written:\n  - iam_role.dev[\"{CAPA_ROLE}\"]: the live role changed since the plan was made\nhint: run `xacct plan` again"
+        )),
+        "{}",
+        r.stderr
+    );
+    for account in [&s.mgmt, dev] {
+        let out = moto().iam(account).await.list_instance_profiles().send().await.unwrap();
+        assert!(out.instance_profiles().is_empty(), "nothing was written in {account}");
+    }
+    assert!(!s.path("state/default.json").exists(), "no state was written");
+    assert_eq!(moto().trust_of(dev, CAPA_ROLE).await.map(|t| statements(&t).len()), Some(2));
 }
