@@ -80,6 +80,30 @@ impl Client {
         }
     }
 
+    /// Every page of `iam:GetAccountAuthorizationDetails` filtered to roles and customer-managed
+    /// policies, as xacct reads a bootstrapped account; one call per page.
+    pub async fn read_authorization(&self, creds: &Credentials, account: &str) -> anyhow::Result<()> {
+        use aws_sdk_iam::types::EntityType;
+        let mut marker: Option<String> = None;
+        loop {
+            self.count();
+            let page = self
+                .iam
+                .get_account_authorization_details()
+                .set_filter(Some(vec![EntityType::Role, EntityType::LocalManagedPolicy]))
+                .set_marker(marker.take())
+                .customize()
+                .config_override(with(creds))
+                .send()
+                .await
+                .with_context(|| format!("GetAccountAuthorizationDetails in {account}"))?;
+            match page.marker() {
+                Some(next) if page.is_truncated() && !next.is_empty() => marker = Some(next.to_string()),
+                _ => return Ok(()),
+            }
+        }
+    }
+
     async fn list_role_policies(&self, creds: &Credentials, account: &str) -> anyhow::Result<()> {
         self.count();
         let out =

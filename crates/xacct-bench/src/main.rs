@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! xacct-bench --endpoint-url URL [--xacct PATH] [--plan N,…] [--apply N,…] [--org N,…]
-//!             [--rounds R] [--parallelism P] [--reset-emulator]
+//!             [--bootstrap N,…] [--rounds R] [--parallelism P] [--reset-emulator]
 //! ```
 //!
 //! `./scripts/bench-emulator` builds the release binaries, starts the emulator and runs this.
@@ -12,6 +12,7 @@
 // A benchmark's output is its purpose.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bootstrap;
 mod emulator;
 mod floor;
 mod org;
@@ -37,13 +38,14 @@ struct Options {
     plan: Vec<usize>,
     apply: Vec<usize>,
     org: Vec<usize>,
+    bootstrap: Vec<usize>,
     rounds: usize,
     parallelism: usize,
     reset: bool,
 }
 
 const USAGE: &str =
-    "usage: xacct-bench --endpoint-url URL [--xacct PATH] [--plan N,…] [--apply N,…] [--org N,…] [--rounds R] [--parallelism P] [--reset-emulator]
+    "usage: xacct-bench --endpoint-url URL [--xacct PATH] [--plan N,…] [--apply N,…] [--org N,…] [--bootstrap N,…] [--rounds R] [--parallelism P] [--reset-emulator]
   --endpoint-url  the moto server (default: $XACCT_TEST_MOTO_URL)
   --xacct         the xacct binary to time (default: target/release/xacct)
   --plan          workload counts for the plan benchmark (default: 100,1000; `none` for none)
@@ -51,11 +53,14 @@ const USAGE: &str =
   --org           account counts for the organization benchmark: a no-change plan over accounts
                   discovered from AWS Organizations (31 OUs, three levels), all applied once
                   before timing (default: 1000; `none` for none; also $XACCT_BENCH_ORG)
+  --bootstrap     workload counts for the bootstrap benchmark: a no-change plan over N + 1 accounts
+                  whose CAPA prerequisites xacct made (`bootstrap: { profile: capa }`), applied
+                  once before timing (default: 100; `none` for none; also $XACCT_BENCH_BOOTSTRAP)
   --rounds        measurements of each side, interleaved; the median is printed (default: 3)
   --parallelism   xacct's --parallelism, mirrored by the floor (default: 10)
-  --reset-emulator  empty the emulator before each plan size, apply run and organization, so every
-                  run meets an emulator holding only its own accounts (moto slows down as it holds
-                  more); only for an emulator of your own";
+  --reset-emulator  empty the emulator before each plan size, apply run, organization and
+                  bootstrap size, so every run meets an emulator holding only its own accounts
+                  (moto slows down as it holds more); only for an emulator of your own";
 
 fn sizes(text: &str) -> anyhow::Result<Vec<usize>> {
     if text == "none" {
@@ -73,6 +78,10 @@ fn parse(args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
         org: match std::env::var("XACCT_BENCH_ORG") {
             Ok(v) if !v.trim().is_empty() => sizes(v.trim())?,
             _ => vec![1000],
+        },
+        bootstrap: match std::env::var("XACCT_BENCH_BOOTSTRAP") {
+            Ok(v) if !v.trim().is_empty() => sizes(v.trim())?,
+            _ => vec![100],
         },
         rounds: 3,
         parallelism: 10,
@@ -95,6 +104,7 @@ fn parse(args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
             "--plan" => o.plan = sizes(&value)?,
             "--apply" => o.apply = sizes(&value)?,
             "--org" => o.org = sizes(&value)?,
+            "--bootstrap" => o.bootstrap = sizes(&value)?,
             "--rounds" => o.rounds = value.parse().context("--rounds")?,
             "--parallelism" => o.parallelism = value.parse().context("--parallelism")?,
             _ => bail!("unknown argument `{flag}`\n{USAGE}"),
@@ -219,6 +229,55 @@ async fn org_bench(o: &Options, emu: &Emulator, x: &Xacct, n: usize) -> anyhow::
     Ok((r, setup))
 }
 
+/// The bootstrap benchmark at `n` workloads: one arrangement of `n + 1` accounts holding only
+/// their access role (timed and reported), one `xacct apply` bootstrapping them all (timed and
+/// reported apart), a check that the next plan changes nothing, then `rounds` interleaved
+/// no-change plans of each side. Returns the row and what the setup took.
+async fn bootstrap_bench(o: &Options, emu: &Emulator, x: &Xacct, n: usize) -> anyhow::Result<(Row, String)> {
+    if o.reset {
+        emulator::reset(&o.endpoint)?;
+    }
+    let what = format!("plan, {n} bootstrapped workloads");
+    say(&format!("{what}: arranging {} accounts", n + 1));
+    let t = Instant::now();
+    let scenario = bootstrap::arrange(emu, n).await?;
+    let arranged = t.elapsed();
+    say(&format!("{what}: arranged in {:.1}s", arranged.as_secs_f64()));
+    let dir = tempfile::tempdir()?;
+    bootstrap::write_spec(&scenario, dir.path())?;
+    let applied = tokio::task::block_in_place(|| x.apply(dir.path()))?;
+    say(&format!("{what}: applied in {:.1}s ({} AWS calls)", applied.wall.as_secs_f64(), applied.calls));
+    let (_, plan) = tokio::task::block_in_place(|| x.plan_json(dir.path()))?;
+    let summary = &plan["summary"];
+    let changed: u64 =
+        ["create", "update", "delete", "adopt", "forget"].iter().map(|k| summary[*k].as_u64().unwrap_or(0)).sum();
+    anyhow::ensure!(changed == 0, "the plan after apply is not empty: {summary}");
+    let (mut xs, mut fs) = (Vec::new(), Vec::new());
+    for round in 0..o.rounds {
+        let mut run_x = || -> anyhow::Result<()> {
+            xs.push(tokio::task::block_in_place(|| x.plan(dir.path()))?);
+            Ok(())
+        };
+        if round % 2 == 0 {
+            run_x()?;
+            fs.push(bootstrap::floor_plan(&o.endpoint, &scenario, o.parallelism).await?);
+        } else {
+            fs.push(bootstrap::floor_plan(&o.endpoint, &scenario, o.parallelism).await?);
+            run_x()?;
+        }
+        say(&format!("{what}, round {}: xacct {}, floor {}", round + 1, secs(&xs[round]), secs(&fs[round])));
+    }
+    let setup = format!(
+        "bootstrapped workloads, {n}: {} accounts arranged on the emulator in {:.1}s (AssumeRole and CreateRole of the access role per account, {} at once), bootstrapped by `xacct apply --auto-approve` in {:.1}s ({} AWS calls)",
+        n + 1,
+        arranged.as_secs_f64(),
+        emulator::ARRANGE_PARALLELISM,
+        applied.wall.as_secs_f64(),
+        applied.calls
+    );
+    Ok((row("plan, bootstrapped workloads", n, &xs, &fs), setup))
+}
+
 /// Who an apply run is: xacct, or one of the two floors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Side {
@@ -298,6 +357,12 @@ async fn run(o: Options) -> anyhow::Result<()> {
         rows.push(r);
         setups.push(setup);
     }
+    let mut boot_setups = Vec::new();
+    for &n in &o.bootstrap {
+        let (r, setup) = bootstrap_bench(&o, &emu, &x, n).await?;
+        rows.push(r);
+        boot_setups.push(setup);
+    }
     println!(
         "xacct vs the emulator's floor (same calls, same concurrency: --parallelism {}), median of {} interleaved rounds",
         o.parallelism, o.rounds
@@ -328,10 +393,18 @@ async fn run(o: Options) -> anyhow::Result<()> {
             println!("{s}.");
         }
     }
+    if !o.bootstrap.is_empty() {
+        println!(
+            "floor for bootstrapped workloads: per account, AssumeRole then GetAccountAuthorizationDetails (Filter Role and LocalManagedPolicy, every page); no-change plans of bootstrapped accounts."
+        );
+        for s in &boot_setups {
+            println!("{s}.");
+        }
+    }
     println!(
         "{}",
         if o.reset {
-            "conditions: the emulator was emptied before each plan size, each apply run and each organization, so every run met an emulator holding only its own accounts."
+            "conditions: the emulator was emptied before each plan size, each apply run, each organization and each bootstrap size, so every run met an emulator holding only its own accounts."
         } else {
             "conditions: the emulator was NOT emptied between runs (no --reset-emulator): later runs met a fuller emulator."
         }
