@@ -6,7 +6,13 @@ use common::{xacct, Run};
 
 #[test]
 fn validate_accepts_the_examples() {
-    for ex in ["examples/two-accounts/xacct.yaml", "examples/tiers/xacct.yaml", "examples/eks/xacct.yaml"] {
+    for ex in [
+        "examples/two-accounts/xacct.yaml",
+        "examples/tiers/xacct.yaml",
+        "examples/eks/xacct.yaml",
+        "examples/bootstrap/xacct.yaml",
+        "examples/bootstrap/xacct-dkp.yaml",
+    ] {
         let r = xacct(&["validate", "-f", ex]);
         r.assert_code(0);
         assert!(r.stderr.contains("is valid"), "{}", r.stderr);
@@ -185,8 +191,15 @@ fn the_committed_schema_is_what_xacct_schema_prints() {
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["required"], serde_json::json!(["version", "management"]));
     assert_eq!(v["anyOf"], serde_json::json!([{ "required": ["workloads"] }, { "required": ["organization"] }]));
-    for ex in ["two-accounts", "tiers", "eks", "organization"] {
-        let text = std::fs::read_to_string(common::root().join(format!("examples/{ex}/xacct.yaml"))).unwrap();
+    for ex in [
+        "two-accounts/xacct",
+        "tiers/xacct",
+        "eks/xacct",
+        "organization/xacct",
+        "bootstrap/xacct",
+        "bootstrap/xacct-dkp",
+    ] {
+        let text = std::fs::read_to_string(common::root().join(format!("examples/{ex}.yaml"))).unwrap();
         assert!(text.starts_with("# yaml-language-server: $schema=../../docs/xacct.schema.json\n"), "{ex}");
     }
 }
