@@ -394,3 +394,95 @@ async fn the_stacks_set_is_refused_without_adopt_and_taken_over_with_it() {
         foreign_parts_intact(&a).await;
     }
 }
+
+const CONFIG_HEAD: &str =
+    "apiVersion: bootstrap.aws.infrastructure.cluster.x-k8s.io/v1beta1\nkind: AWSIAMConfiguration\nspec:\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_configurations_are_refused_precisely_and_change_nothing() {
+    let s = empty_accounts(&["dev"]).await;
+    write_file(&s, "{ config: capa-iam.yaml }");
+    std::fs::write(s.path("capa-iam.yaml"), format!("{CONFIG_HEAD}  nameSuffix: {SFX}\n")).unwrap();
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    let iam_before = snapshots(&s).await;
+    let state_before = std::fs::read(s.path("state/default.json")).unwrap();
+
+    let profiles: String = (0..80)
+        .map(|i| {
+            format!(
+                "      - arn:aws:iam::123456789012:instance-profile/some-long-instance-profile-name-number-{i:03}\n"
+            )
+        })
+        .collect();
+    let statements: String = (0..120)
+        .map(|i| format!("      - Effect: Allow\n        Resource: [\"*\"]\n        Action: [\"ec2:DescribeSomethingRatherLongToFillTheBudget{i:04}\", \"ec2:DescribeAnotherRatherLongActionName{i:04}\"]\n"))
+        .collect();
+    let prefix = "a-very-long-prefix-that-pushes-names-over-the-limit-";
+    let cases: Vec<(&str, String, Vec<String>)> = vec![
+        (
+            "a misspelt key",
+            "  nameSufix: .example.com\n".into(),
+            vec![
+                "error: ./capa-iam.yaml:4:3: spec.nameSufix: unknown key `nameSufix` (clusterawsadm would silently ignore it)".into(),
+                "hint: did you mean `nameSuffix`? valid keys here: `namePrefix`, `nameSuffix`, `controlPlane`, `clusterAPIControllers`, `nodes`, `bootstrapUser`, `stackName`, `stackTags`, `region`, `eks`, `eventBridge`, `partition`, `secureSecretBackends`, `s3Buckets`, `allowAssumeRole`".into(),
+            ],
+        ),
+        (
+            "a name prefix pushing role names over 64",
+            format!("  namePrefix: {prefix}\n"),
+            vec![
+                format!("error: ./capa-iam.yaml:4:3: spec.namePrefix: role name `{prefix}control-plane{SFX}` is 102 characters; IAM allows 64"),
+                format!("error: ./capa-iam.yaml:4:3: spec.namePrefix: role name `{prefix}controllers{SFX}` is 100 characters; IAM allows 64"),
+                format!("error: ./capa-iam.yaml:4:3: spec.namePrefix: role name `{prefix}nodes{SFX}` is 94 characters; IAM allows 64"),
+                format!("hint: namePrefix (`{prefix}`, 52) and nameSuffix (`{SFX}`, 37) may be at most 51 characters together, so that `control-plane` fits"),
+            ],
+        ),
+        (
+            "an unknown secret backend",
+            "  secureSecretBackends: [secrets-manager, vault]\n".into(),
+            vec![
+                "error: ./capa-iam.yaml:4:43: spec.secureSecretBackends[1]: unknown secret backend `vault`".into(),
+                "hint: known backends: `secrets-manager`, `ssm-parameter-store`".into(),
+            ],
+        ),
+        (
+            "a controllers policy over 6,144 characters",
+            format!("  clusterAPIControllers:\n    allowedEC2InstanceProfiles:\n{profiles}"),
+            vec![
+                format!("error: ./capa-iam.yaml:5:5: spec.clusterAPIControllers.allowedEC2InstanceProfiles: managed policy `controllers{SFX}` would be 13524 characters (whitespace not counted); IAM allows 6144"),
+                "hint: each `allowedEC2InstanceProfiles` entry adds a role ARN to `iam:PassRole` (and, with `allowAssumeRole`, to `sts:AssumeRole`): use fewer entries or wildcards such as `*.<suffix>`".into(),
+            ],
+        ),
+        (
+            "extraStatements over the inline budget",
+            format!("  clusterAPIControllers:\n    extraStatements:\n{statements}"),
+            vec![
+                format!("error: ./capa-iam.yaml:5:5: spec.clusterAPIControllers.extraStatements: role `controllers{SFX}`: its inline policies would be 17558 characters (whitespace not counted); IAM allows 10240 per role"),
+                "hint: move statements into a managed policy and list its ARN in `extraPolicyAttachments`".into(),
+            ],
+        ),
+    ];
+    for (what, spec, expected) in cases {
+        std::fs::write(s.path("capa-iam.yaml"), format!("{CONFIG_HEAD}{spec}")).unwrap();
+        for args in [&["plan"][..], &["apply", "--auto-approve"][..]] {
+            let r = s.run(args);
+            r.assert_code(1);
+            let lines: Vec<&str> = r.stdout.lines().collect();
+            for line in &expected {
+                assert!(lines.contains(&line.as_str()), "{what}, {args:?}: {line}\n{}\n{}", r.stdout, r.stderr);
+            }
+            let errors = expected.iter().filter(|l| l.starts_with("error: ")).count();
+            let count =
+                format!("This plan cannot be applied: {errors} error{} above.", if errors == 1 { "" } else { "s" });
+            assert!(lines.contains(&count.as_str()), "{what}, {args:?}: {count}\n{}", r.stdout);
+            assert!(r.stdout.contains("(0 AWS calls)"), "{what}, {args:?}: nothing is read\n{}", r.stdout);
+            assert_eq!(
+                std::fs::read(s.path("state/default.json")).unwrap(),
+                state_before,
+                "{what}, {args:?}: state changed"
+            );
+        }
+        // (One IAM snapshot per case: the emulator lists every AWS-managed policy in it.)
+        assert_eq!(snapshots(&s).await, iam_before, "{what}: IAM changed");
+    }
+}
