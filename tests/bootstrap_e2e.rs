@@ -186,7 +186,13 @@ async fn from_empty_accounts_apply_noop_verify_drift_repair_destroy() {
         assert_eq!(c["role_arn"], format!("arn:aws:iam::{account}:role/{controllers}"), "{}", r.stdout);
         assert_eq!(c["principal"], format!("arn:aws:iam::{}:role/{controllers}", s.mgmt), "{}", r.stdout);
     }
-    s.run(&["drift"]).assert_code(0);
+    // drift reads as plan does: per account one sts:AssumeRole and one bulk read (the trust
+    // statements and assume policy come from it too).
+    let r = s.run(&["drift", "--json"]);
+    r.assert_code(0);
+    let report = json(&r);
+    assert_eq!(report["aws_calls"], 6, "{}", r.stdout);
+    assert_eq!(report["drift"], serde_json::json!([]), "{}", r.stdout);
 
     // A managed policy xacct attached, detached outside xacct: drift, repaired by the next apply.
     let (_, dev) = &s.workloads[0];
