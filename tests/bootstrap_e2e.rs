@@ -245,6 +245,60 @@ async fn from_empty_accounts_apply_noop_verify_drift_repair_destroy() {
     s.run(&["drift"]).assert_code(0);
     s.run(&["plan", "--detailed-exitcode"]).assert_code(0);
 
+    // A policy's default document changed, and an instance profile deleted, outside xacct: drift
+    // of each (modified, deleted), repaired by the next apply.
+    let iam = moto().iam(dev).await;
+    let nodes_policy = format!("arn:aws:iam::{dev}:policy/nodes{SFX}");
+    let other =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeTags","Resource":"*"}]}"#;
+    iam.create_policy_version()
+        .policy_arn(&nodes_policy)
+        .policy_document(other)
+        .set_as_default(true)
+        .send()
+        .await
+        .unwrap();
+    let profile = format!("nodes{SFX}");
+    iam.remove_role_from_instance_profile().instance_profile_name(&profile).role_name(&profile).send().await.unwrap();
+    iam.delete_instance_profile().instance_profile_name(&profile).send().await.unwrap();
+    let r = s.run(&["drift", "--json"]);
+    r.assert_code(2);
+    let report = json(&r);
+    let rows: Vec<(String, String, String)> = report["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["address"].as_str().unwrap().into(),
+                d["kind"].as_str().unwrap().into(),
+                d["detail"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                format!("iam_instance_profile.dev[\"{profile}\"]"),
+                "deleted".to_string(),
+                format!("instance profile `{profile}` no longer exists in account {dev}")
+            ),
+            (
+                format!("iam_policy.dev[\"nodes{SFX}\"]"),
+                "modified".to_string(),
+                "its default version's document was changed".to_string()
+            ),
+        ],
+        "{}",
+        r.stdout
+    );
+    s.run(&["apply", "--auto-approve"]).assert_code(0);
+    s.run(&["drift"]).assert_code(0);
+    let out = iam.get_instance_profile().instance_profile_name(&profile).send().await.unwrap();
+    let roles: Vec<&str> = out.instance_profile().unwrap().roles().iter().map(|r| r.role_name()).collect();
+    assert_eq!(roles, [profile.as_str()]);
+
     // destroy leaves each account as it was.
     s.run(&["destroy", "--auto-approve"]).assert_code(0);
     assert_eq!(snapshots(&s).await, before);
