@@ -474,6 +474,34 @@ async fn existing_resources_need_adopt_and_are_adopted_or_updated() {
 }
 
 #[tokio::test]
+async fn an_adopted_update_shows_only_xacct_s_parts_going() {
+    let mut w = World::new(BOTH);
+    w.converge().await;
+    let ctl = controllers();
+    // The stack's role, with one of the set's attachments missing and somebody else's added.
+    let theirs = "arn:aws:iam::aws:policy/ReadOnlyAccess".to_string();
+    let mut missing = String::new();
+    w.iam.edit(DEV, |a| {
+        let r = a.roles.get_mut(&ctl).unwrap();
+        missing = r.attached_policies.remove(0);
+        r.attached_policies.push(theirs.clone());
+    });
+    w.state = State::new("test");
+    w.set_text(&with_adopt(BOTH));
+    let p = w.plan().await;
+    assert!(errors(&p).is_empty(), "{:#?}", p.diagnostics);
+    let c = change(&p, &addr("iam_role", "dev", &ctl));
+    assert_eq!(c.action(), Action::Update);
+    let before: Vec<&str> = c.before["attachments"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let after: Vec<&str> = c.after["attachments"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(!before.contains(&theirs.as_str()), "somebody else's attachment is not xacct's part: {before:?}");
+    assert!(!before.contains(&missing.as_str()));
+    assert!(after.contains(&missing.as_str()));
+    assert!(!after.contains(&theirs.as_str()));
+    assert_eq!(step(c), [IamOp::Attach { to: IamPrincipal::Role(ctl.clone()), policy_arn: missing.clone() }]);
+}
+
+#[tokio::test]
 async fn foreign_statements_and_attachments_survive_and_destroy_keeps_the_role() {
     let mut w = World::new(BOTH);
     w.converge().await;

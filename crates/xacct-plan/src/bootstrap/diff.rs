@@ -488,6 +488,30 @@ fn shown(r: &StoredIam) -> Value {
     serde_json::to_value(r).unwrap_or(Value::Null)
 }
 
+/// What of an entity about to be adopted is already xacct's part, for `before`: the entity's own
+/// values, and of its shared parts only those the set wants too (the trust statements equivalent
+/// to the set's, the set's attachments, inline policies and groups). The rest is somebody
+/// else's, which adopting neither takes over nor removes, so the plan must not show it going.
+fn claimed(live: &StoredIam, desired: &StoredIam, partition: &str) -> StoredIam {
+    StoredIam {
+        trust: live
+            .trust
+            .iter()
+            .filter(|l| desired.trust.iter().any(|d| same_stmt(l, d, partition)))
+            .cloned()
+            .collect(),
+        attachments: live.attachments.iter().filter(|a| desired.attachments.contains(a)).cloned().collect(),
+        inline_policies: live
+            .inline_policies
+            .iter()
+            .filter(|(n, _)| desired.inline_policies.contains_key(*n))
+            .map(|(n, d)| (n.clone(), d.clone()))
+            .collect(),
+        groups: live.groups.iter().filter(|g| desired.groups.contains(g)).cloned().collect(),
+        ..live.clone()
+    }
+}
+
 /// What the bootstrap diff gives the planner.
 #[derive(Default)]
 pub struct Diff {
@@ -608,7 +632,7 @@ pub fn diff(cx: &Context<'_>) -> Diff {
                         let (ops, _) = update_ops(w.kind, &w.record, &StoredIam::default(), l, cx.partition);
                         let mut record = w.record.clone();
                         record.adopted = true;
-                        c.before = shown(l);
+                        c.before = shown(&claimed(l, &w.record, cx.partition));
                         c.state_after = shown(&record);
                         if ops.is_empty() {
                             c.actions = vec![Action::Adopt];
