@@ -385,7 +385,7 @@ async fn users_and_groups_are_read_when_asked() {
     assert_eq!(u.inline_policies["i"], doc, "URL-encoded by the emulator, decoded here");
     assert_eq!((u.attached_policies.clone(), u.tags.clone()), (vec![arn.clone()], user.tags.clone()));
     let g = &live.groups.as_ref().unwrap()["g"];
-    assert_eq!(g.attached_policies, [arn.clone()]);
+    assert_eq!(g.attached_policies, std::slice::from_ref(&arn));
     assert_eq!(live.policies["p"].attachment_count, 2);
     assert_eq!(live.policies["p"].description, None);
     let roles_only = cloud.read_account(&account, ReadScope::ROLES).await.unwrap();

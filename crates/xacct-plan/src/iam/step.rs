@@ -256,19 +256,27 @@ mod tests {
             json!({"Effect": "Allow", "Principal": {"Service": ["eks.amazonaws.com"]}, "Action": ["sts:AssumeRole"]});
         let new = json!({"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]});
         let live = json!({"Version": "2012-10-17", "Statement": [foreign, old_live, xacct]});
-        let edited = edit_trust_document(&live, &[old.clone()], &[new.clone()], Some("aws")).unwrap().unwrap();
+        let edited = edit_trust_document(&live, std::slice::from_ref(&old), std::slice::from_ref(&new), Some("aws"))
+            .unwrap()
+            .unwrap();
         assert_eq!(edited, json!({"Version": "2012-10-17", "Statement": [foreign, xacct, new]}));
         // Again: nothing to write.
-        assert_eq!(edit_trust_document(&edited, &[old.clone()], &[new.clone()], Some("aws")).unwrap(), None);
+        assert_eq!(
+            edit_trust_document(&edited, std::slice::from_ref(&old), std::slice::from_ref(&new), Some("aws")).unwrap(),
+            None
+        );
         // A statement in both lists stays where it is.
-        assert_eq!(edit_trust_document(&edited, &[new.clone()], &[new.clone()], None).unwrap(), None);
+        assert_eq!(
+            edit_trust_document(&edited, std::slice::from_ref(&new), std::slice::from_ref(&new), None).unwrap(),
+            None
+        );
         // A foreign statement that differs from xacct's only by its Sid is not xacct's.
         let mut lookalike = old.clone();
         lookalike["Sid"] = json!("Theirs2");
         let live = json!({"Version": "2012-10-17", "Statement": lookalike});
-        assert_eq!(edit_trust_document(&live, &[old.clone()], &[], None).unwrap(), None);
+        assert_eq!(edit_trust_document(&live, std::slice::from_ref(&old), &[], None).unwrap(), None);
         // A single statement object becomes a list when something is added.
-        let edited = edit_trust_document(&live, &[], &[new.clone()], None).unwrap().unwrap();
+        let edited = edit_trust_document(&live, &[], std::slice::from_ref(&new), None).unwrap().unwrap();
         assert_eq!(edited, json!({"Version": "2012-10-17", "Statement": [lookalike, new]}));
         let bad = json!({"Version": "2012-10-17", "Statement": "x"});
         assert_eq!(
