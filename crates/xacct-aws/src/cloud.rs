@@ -531,34 +531,18 @@ impl Cloud for AwsCloud {
     }
 
     async fn wait_consistent(&self, doc: &DocRef, document: Option<&str>) -> Result<(), CloudError> {
-        let settings = &self.settings.consistency;
-        let start = Instant::now();
-        let mut streak = 0;
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            let live = match doc {
-                DocRef::Trust { account, role } => self.read_trust(account, role).await?.map(|r| r.trust_policy),
-                DocRef::InlinePolicy { account, role, policy } => self.read_policy(account, role, policy).await?,
-            };
-            let matches = same_or_both_absent(live.as_deref(), document);
-            let pause = if matches {
-                streak += 1;
-                if streak >= settings.reads.max(1) {
-                    return Ok(());
-                }
-                backoff = Duration::from_millis(100);
-                settings.interval
-            } else {
-                streak = 0;
-                let pause = backoff;
-                backoff = (backoff * 2).min(Duration::from_secs(2));
-                pause
-            };
-            if start.elapsed() + pause > settings.timeout {
-                return Err(CloudError::NotConsistent { what: doc.to_string(), seconds: settings.timeout.as_secs() });
-            }
-            tokio::time::sleep(pause).await;
-        }
+        wait_consistently(
+            &self.settings.consistency,
+            || doc.to_string(),
+            || async move {
+                let live = match doc {
+                    DocRef::Trust { account, role } => self.read_trust(account, role).await?.map(|r| r.trust_policy),
+                    DocRef::InlinePolicy { account, role, policy } => self.read_policy(account, role, policy).await?,
+                };
+                Ok(same_or_both_absent(live.as_deref(), document))
+            },
+        )
+        .await
     }
 
     fn call_count(&self) -> u64 {
@@ -567,6 +551,42 @@ impl Cloud for AwsCloud {
 
     fn as_iam(&self) -> Option<&dyn xacct_plan::iam::IamCloud> {
         Some(self)
+    }
+}
+
+/// Every read-back wait: poll `holds` until it is true for `settings.reads` reads in a row
+/// (`settings.interval` apart; backing off from 100 ms to 2 s while it is false), or fail with
+/// [`CloudError::NotConsistent`] about `what` once the next pause would pass `settings.timeout`.
+pub(crate) async fn wait_consistently<F, Fut>(
+    settings: &crate::settings::ConsistencySettings,
+    what: impl FnOnce() -> String,
+    mut holds: F,
+) -> Result<(), CloudError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, CloudError>>,
+{
+    let start = Instant::now();
+    let mut streak = 0;
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let pause = if holds().await? {
+            streak += 1;
+            if streak >= settings.reads.max(1) {
+                return Ok(());
+            }
+            backoff = Duration::from_millis(100);
+            settings.interval
+        } else {
+            streak = 0;
+            let pause = backoff;
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+            pause
+        };
+        if start.elapsed() + pause > settings.timeout {
+            return Err(CloudError::NotConsistent { what: what(), seconds: settings.timeout.as_secs() });
+        }
+        tokio::time::sleep(pause).await;
     }
 }
 

@@ -228,60 +228,28 @@ impl AwsCloud {
         let mut marker: Option<String> = None;
         let what = in_account(to, account);
         loop {
+            // One page of `ListAttached{Role,User,Group}Policies`: the same call on three builders.
+            macro_rules! page {
+                ($op:ident, $who:ident, $n:expr, $action:literal) => {
+                    match acct.iam.$op().$who($n).set_marker(marker.take()).send().await {
+                        Ok(o) => (
+                            o.attached_policies().to_vec(),
+                            o.is_truncated().then(|| o.marker().map(str::to_string)).flatten(),
+                        ),
+                        Err(e) if is_code(&e, "NoSuchEntity") => return Ok(None),
+                        Err(e) => return Err(cloud_error(account, $action, &what, &acct.principal, &e)),
+                    }
+                };
+            }
             let (list, next) = match to {
                 IamPrincipal::Role(n) => {
-                    match acct.iam.list_attached_role_policies().role_name(n).set_marker(marker.take()).send().await {
-                        Ok(o) => (
-                            o.attached_policies().to_vec(),
-                            o.is_truncated().then(|| o.marker().map(str::to_string)).flatten(),
-                        ),
-                        Err(e) if is_code(&e, "NoSuchEntity") => return Ok(None),
-                        Err(e) => {
-                            return Err(cloud_error(
-                                account,
-                                "iam:ListAttachedRolePolicies",
-                                &what,
-                                &acct.principal,
-                                &e,
-                            ))
-                        }
-                    }
+                    page!(list_attached_role_policies, role_name, n, "iam:ListAttachedRolePolicies")
                 }
                 IamPrincipal::User(n) => {
-                    match acct.iam.list_attached_user_policies().user_name(n).set_marker(marker.take()).send().await {
-                        Ok(o) => (
-                            o.attached_policies().to_vec(),
-                            o.is_truncated().then(|| o.marker().map(str::to_string)).flatten(),
-                        ),
-                        Err(e) if is_code(&e, "NoSuchEntity") => return Ok(None),
-                        Err(e) => {
-                            return Err(cloud_error(
-                                account,
-                                "iam:ListAttachedUserPolicies",
-                                &what,
-                                &acct.principal,
-                                &e,
-                            ))
-                        }
-                    }
+                    page!(list_attached_user_policies, user_name, n, "iam:ListAttachedUserPolicies")
                 }
                 IamPrincipal::Group(n) => {
-                    match acct.iam.list_attached_group_policies().group_name(n).set_marker(marker.take()).send().await {
-                        Ok(o) => (
-                            o.attached_policies().to_vec(),
-                            o.is_truncated().then(|| o.marker().map(str::to_string)).flatten(),
-                        ),
-                        Err(e) if is_code(&e, "NoSuchEntity") => return Ok(None),
-                        Err(e) => {
-                            return Err(cloud_error(
-                                account,
-                                "iam:ListAttachedGroupPolicies",
-                                &what,
-                                &acct.principal,
-                                &e,
-                            ))
-                        }
-                    }
+                    page!(list_attached_group_policies, group_name, n, "iam:ListAttachedGroupPolicies")
                 }
             };
             arns.extend(list.iter().filter_map(|p| p.policy_arn()).map(str::to_string));
@@ -827,67 +795,39 @@ impl IamCloud for AwsCloud {
     async fn attach_policy(&self, account: &AccountId, to: &IamPrincipal, policy_arn: &str) -> Result<(), CloudError> {
         let acct = self.account(account).await?;
         let what = in_account(format!("managed policy `{policy_arn}` on {to}"), account);
-        let sent = match to {
-            IamPrincipal::Role(n) => self
-                .retry_propagation(|| acct.iam.attach_role_policy().role_name(n).policy_arn(policy_arn).send())
-                .await
-                .map(|_| ())
-                .map_err(|e| cloud_error(account, "iam:AttachRolePolicy", &what, &acct.principal, &e)),
-            IamPrincipal::User(n) => self
-                .retry_propagation(|| acct.iam.attach_user_policy().user_name(n).policy_arn(policy_arn).send())
-                .await
-                .map(|_| ())
-                .map_err(|e| cloud_error(account, "iam:AttachUserPolicy", &what, &acct.principal, &e)),
-            IamPrincipal::Group(n) => self
-                .retry_propagation(|| acct.iam.attach_group_policy().group_name(n).policy_arn(policy_arn).send())
-                .await
-                .map(|_| ())
-                .map_err(|e| cloud_error(account, "iam:AttachGroupPolicy", &what, &acct.principal, &e)),
-        };
-        sent
+        // `Attach{Role,User,Group}Policy`: the same call on three builders.
+        macro_rules! attach {
+            ($op:ident, $who:ident, $n:expr, $action:literal) => {
+                self.retry_propagation(|| acct.iam.$op().$who($n).policy_arn(policy_arn).send())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| cloud_error(account, $action, &what, &acct.principal, &e))
+            };
+        }
+        match to {
+            IamPrincipal::Role(n) => attach!(attach_role_policy, role_name, n, "iam:AttachRolePolicy"),
+            IamPrincipal::User(n) => attach!(attach_user_policy, user_name, n, "iam:AttachUserPolicy"),
+            IamPrincipal::Group(n) => attach!(attach_group_policy, group_name, n, "iam:AttachGroupPolicy"),
+        }
     }
 
     async fn detach_policy(&self, account: &AccountId, to: &IamPrincipal, policy_arn: &str) -> Result<(), CloudError> {
         let acct = self.account(account).await?;
         let what = in_account(format!("managed policy `{policy_arn}` on {to}"), account);
-        let sent = match to {
-            IamPrincipal::Role(n) => {
-                acct.iam.detach_role_policy().role_name(n).policy_arn(policy_arn).send().await.map(|_| ()).map_err(
-                    |e| {
-                        if is_code(&e, "NoSuchEntity") {
-                            None
-                        } else {
-                            Some(cloud_error(account, "iam:DetachRolePolicy", &what, &acct.principal, &e))
-                        }
-                    },
-                )
-            }
-            IamPrincipal::User(n) => {
-                acct.iam.detach_user_policy().user_name(n).policy_arn(policy_arn).send().await.map(|_| ()).map_err(
-                    |e| {
-                        if is_code(&e, "NoSuchEntity") {
-                            None
-                        } else {
-                            Some(cloud_error(account, "iam:DetachUserPolicy", &what, &acct.principal, &e))
-                        }
-                    },
-                )
-            }
-            IamPrincipal::Group(n) => {
-                acct.iam.detach_group_policy().group_name(n).policy_arn(policy_arn).send().await.map(|_| ()).map_err(
-                    |e| {
-                        if is_code(&e, "NoSuchEntity") {
-                            None
-                        } else {
-                            Some(cloud_error(account, "iam:DetachGroupPolicy", &what, &acct.principal, &e))
-                        }
-                    },
-                )
-            }
-        };
-        match sent {
-            Ok(()) | Err(None) => Ok(()),
-            Err(Some(e)) => Err(e),
+        // `Detach{Role,User,Group}Policy`: the same call on three builders; already detached is done.
+        macro_rules! detach {
+            ($op:ident, $who:ident, $n:expr, $action:literal) => {
+                match acct.iam.$op().$who($n).policy_arn(policy_arn).send().await {
+                    Ok(_) => Ok(()),
+                    Err(e) if is_code(&e, "NoSuchEntity") => Ok(()),
+                    Err(e) => Err(cloud_error(account, $action, &what, &acct.principal, &e)),
+                }
+            };
+        }
+        match to {
+            IamPrincipal::Role(n) => detach!(detach_role_policy, role_name, n, "iam:DetachRolePolicy"),
+            IamPrincipal::User(n) => detach!(detach_user_policy, user_name, n, "iam:DetachUserPolicy"),
+            IamPrincipal::Group(n) => detach!(detach_group_policy, group_name, n, "iam:DetachGroupPolicy"),
         }
     }
 
@@ -1040,32 +980,8 @@ impl IamCloud for AwsCloud {
     }
 
     async fn wait_until(&self, expect: &IamExpect) -> Result<(), CloudError> {
-        let settings = &self.settings().consistency;
-        let start = Instant::now();
-        let mut streak = 0;
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            let pause = if self.holds(expect).await? {
-                streak += 1;
-                if streak >= settings.reads.max(1) {
-                    return Ok(());
-                }
-                backoff = Duration::from_millis(100);
-                settings.interval
-            } else {
-                streak = 0;
-                let pause = backoff;
-                backoff = (backoff * 2).min(Duration::from_secs(2));
-                pause
-            };
-            if start.elapsed() + pause > settings.timeout {
-                return Err(CloudError::NotConsistent {
-                    what: expect.to_string(),
-                    seconds: settings.timeout.as_secs(),
-                });
-            }
-            tokio::time::sleep(pause).await;
-        }
+        crate::cloud::wait_consistently(&self.settings().consistency, || expect.to_string(), || self.holds(expect))
+            .await
     }
 }
 
